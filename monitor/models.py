@@ -1,0 +1,202 @@
+"""SQLAlchemy 2.0 typed models. The schema itself comes only from Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python, naive UTC in the database (SQLite keeps no offset)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Unit(Base):
+    """A ministry unit that owns cases (roads, sewerage, ...), synced from data/units.yaml."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_ar: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class Channel(Base):
+    """A configured source of posts and its checkpoint."""
+
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    poll_interval_seconds: Mapped[int] = mapped_column(default=60)
+    checkpoint: Mapped[str | None] = mapped_column(String(100))
+    last_polled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    paused_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RawPage(Base):
+    """A page exactly as a channel returned it, with provenance; ingest maps it to posts."""
+
+    __tablename__ = "raw_pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    request: Mapped[dict[str, Any]]
+    payload: Mapped[str] = mapped_column(Text)
+    adapter_version: Mapped[str] = mapped_column(String(40))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ingested_at: Mapped[datetime | None]
+    ingest_errors: Mapped[list[Any] | None]
+
+    __table_args__ = (Index("ix_raw_pages_pending", "ingested_at", "id"),)
+
+
+class Case(Base):
+    """A queue item: the posts of one conversation on one channel."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    conversation_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    category: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float]
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    language: Mapped[str] = mapped_column(String(8))
+    sla_due_at: Mapped[datetime | None]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_post_at: Mapped[datetime]
+    last_post_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    channel: Mapped[Channel] = relationship(lazy="joined")
+    posts: Mapped[list[Post]] = relationship(back_populates="case", order_by="Post.posted_at")
+
+    __table_args__ = (
+        Index("ix_cases_conversation", "channel_id", "conversation_id"),
+        Index("ix_cases_queue", "status", "opened_at"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"C-{self.id:06d}"
+
+
+class Post(Base):
+    """One platform post, unique by channel and platform id."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    conversation_id: Mapped[str] = mapped_column(String(100))
+    in_reply_to_id: Mapped[str | None] = mapped_column(String(100))
+    author_id: Mapped[str | None] = mapped_column(String(100))
+    author_handle: Mapped[str | None] = mapped_column(String(100))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    platform_lang: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
+    mentions_account: Mapped[bool] = mapped_column(default=False)
+    posted_at: Mapped[datetime]
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    stage: Mapped[str] = mapped_column(String(12), default="new")
+    category: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float | None]
+    category_source: Mapped[str | None] = mapped_column(String(10))
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    route_rule: Mapped[str | None] = mapped_column(String(120))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+    case: Mapped[Case | None] = relationship(back_populates="posts")
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id", name="uq_posts_channel_external"),
+        Index("ix_posts_stage", "stage", "id"),
+    )
+
+
+class Reply(Base):
+    """An outbound reply: an outbox row written before the sink is called."""
+
+    __tablename__ = "replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    in_reply_to_post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="draft")
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sink: Mapped[str | None] = mapped_column(String(20))
+    platform_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_replies_state", "state", "id"),)
+
+
+class Event(Base):
+    """The audit log: every change of a case or post, who, when, before and after."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_events_case", "case_id", "created_at"),)

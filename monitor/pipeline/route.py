@@ -1,0 +1,115 @@
+"""Route: choose the unit, the priority and the SLA hours for each classified post.
+
+Explicit rules from the unit catalogue (``data/units.yaml``: keywords and
+hashtags in Arabic and English) decide; nothing matched goes to the triage
+unit. Urgent terms raise the priority of complaints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from classifiers import normalize_text
+from monitor import models
+from monitor.errors import ConfigError
+
+PRIORITY_BY_TAG = {"complaint": "normal", "inquiry": "normal", "praise": "low", "other": "low"}
+
+
+@dataclass(frozen=True)
+class UnitRule:
+    slug: str
+    name_ar: str
+    name_en: str
+    terms: tuple[str, ...]
+    sla_hours: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    units: tuple[UnitRule, ...]
+    triage: str
+    urgent_terms: tuple[str, ...]
+    default_sla_hours: dict[str, float] = field(default_factory=dict)
+
+    def unit(self, slug: str) -> UnitRule:
+        return next(unit for unit in self.units if unit.slug == slug)
+
+
+@dataclass(frozen=True)
+class Routing:
+    unit: str
+    priority: str
+    rule: str
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read and check the unit catalogue; any mistake is a ConfigError naming it."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        units = tuple(_unit_rule(entry) for entry in raw["units"])
+        catalogue = Catalogue(
+            units=units,
+            triage=raw["triage_unit"],
+            urgent_terms=tuple(_normalised_terms(raw.get("urgent_terms", {}))),
+            default_sla_hours=dict(raw.get("default_sla_hours", {})),
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ConfigError(f"unit catalogue {path}: {exc!r}") from exc
+    if catalogue.triage not in {unit.slug for unit in units}:
+        raise ConfigError(f"unit catalogue {path}: triage unit {catalogue.triage!r} is not listed")
+    return catalogue
+
+
+def _unit_rule(entry: dict) -> UnitRule:
+    terms = _normalised_terms(entry.get("keywords", {}))
+    terms += [normalize_text(tag.replace("_", " ")) for tag in entry.get("hashtags", [])]
+    return UnitRule(
+        slug=entry["slug"], name_ar=entry["name_ar"], name_en=entry["name_en"],
+        terms=tuple(term for term in terms if term), sla_hours=dict(entry.get("sla_hours", {})),
+    )
+
+
+def _normalised_terms(by_language: dict[str, list[str]]) -> list[str]:
+    return [normalize_text(term) for terms in by_language.values() for term in terms]
+
+
+def route_text(text: str, category: str, catalogue: Catalogue) -> Routing:
+    """The unit whose terms occur most often in the text wins; ties go to the first listed."""
+    normalised = f" {normalize_text(text)} "
+    best, best_hits = None, 0
+    for unit in catalogue.units:
+        hits = sum(1 for term in unit.terms if _contains(normalised, term))
+        if hits > best_hits:
+            best, best_hits = unit, hits
+    urgent = category == "complaint" and any(_contains(normalised, term) for term in catalogue.urgent_terms)
+    priority = "urgent" if urgent else PRIORITY_BY_TAG.get(category, "normal")
+    if best is None:
+        return Routing(catalogue.triage, priority, "no rule matched")
+    return Routing(best.slug, priority, f"keywords:{best.slug}:{best_hits}")
+
+
+def _contains(normalised_text: str, term: str) -> bool:
+    # Terms match at a word start, so Arabic prefixes (ال، بال، وال) still match.
+    return f" {term}" in normalised_text or f"ال{term}" in normalised_text
+
+
+def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 500) -> bool:
+    """Route up to ``limit`` classified posts; return whether more remain."""
+    unit_ids = dict(session.execute(select(models.Unit.slug, models.Unit.id)).all())
+    posts = session.scalars(
+        select(models.Post).where(models.Post.stage == "classified").order_by(models.Post.id).limit(limit + 1)
+    ).all()
+    for post in posts[:limit]:
+        routing = route_text(post.text, post.category or "other", catalogue)
+        post.unit_id = unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage)
+        post.priority = routing.priority
+        post.route_rule = routing.rule
+        post.stage = "routed"
+    session.commit()
+    return len(posts) > limit

@@ -1,0 +1,1 @@
+"""The web app: the review queue in the browser."""

@@ -1,0 +1,77 @@
+"""Sign-in, sign-out, CSRF tokens and the current user."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from monitor import models
+from monitor.accounts import authenticate
+from monitor.web.i18n import LANGUAGES
+from monitor.web.pages import render
+
+router = APIRouter()
+
+
+class LoginRequired(Exception):
+    """A view needs a signed-in user."""
+
+
+def db_session(request: Request):  # type: ignore[no-untyped-def]
+    with request.app.state.services.sessions() as session:
+        yield session
+
+
+def current_user(request: Request, session: Session = Depends(db_session)) -> models.User:
+    user_id = request.session.get("user_id")
+    user = session.get(models.User, user_id) if user_id else None
+    if user is None or not user.active:
+        request.session.pop("user_id", None)
+        raise LoginRequired()
+    request.state.user = user
+    return user
+
+
+async def require_csrf(request: Request) -> None:
+    """Every state-changing form carries the session's token; anything else is refused."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", {"error": None})
+
+
+@router.post("/login", dependencies=[Depends(require_csrf)])
+def login(
+    request: Request, username: str = Form(""), password: str = Form(""), session: Session = Depends(db_session)
+):  # type: ignore[no-untyped-def]
+    user = authenticate(session, username.strip(), password)
+    if user is None:
+        return render(request, "login.html", {"error": "wrong"}, status_code=401)
+    user.last_login_at = datetime.now(UTC)
+    session.commit()
+    request.session.clear()
+    request.session["user_id"] = user.id
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(require_csrf)])
+def logout(request: Request) -> RedirectResponse:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, request: Request) -> RedirectResponse:
+    if language in LANGUAGES:
+        request.session["lang"] = language
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,82 @@
+import pytest
+from sqlalchemy import select
+
+from monitor import models
+from monitor.channels.replay import ReplayChannel
+from monitor.pipeline import process_inbound
+from monitor.pipeline.poll import poll_channel
+from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, send_replies
+from monitor.sinks import SinkError
+from monitor.sinks.console import ConsoleSink
+from tests.factories import BASE_ID, replay_channel_row, write_replay, x_line
+
+
+@pytest.fixture
+def case(session, tmp_path, tiny_tagger, catalogue, now):
+    path = write_replay(tmp_path / "posts.jsonl", [x_line(1, "@WorksMinistry pothole on our street")])
+    poll_channel(session, replay_channel_row(session, path), ReplayChannel(path), now=now)
+    process_inbound(session, tiny_tagger, catalogue, review_threshold=0.5, now=now)
+    return session.scalars(select(models.Case)).one()
+
+
+class FlakySink:
+    kind = "flaky"
+
+    def __init__(self, error):
+        self.error = error
+
+    def send(self, reply):
+        raise self.error
+
+
+def test_an_approved_reply_is_sent_once_and_logged(session, case, tmp_path, now):
+    sink = ConsoleSink(tmp_path / "sent.jsonl")
+    reply = draft_reply(session, case, "Thank you, reported to the roads unit.", author=None, now=now)
+    assert send_replies(session, sink, now=now) is False
+    assert reply.state == "draft"  # nothing goes out without a human decision
+    approve_reply(session, reply, approver=None, now=now)
+    session.commit()
+    send_replies(session, sink, now=now)
+    send_replies(session, sink, now=now)
+    assert reply.state == "sent" and reply.platform_id == f"console-{reply.idempotency_key}"
+    assert len((tmp_path / "sent.jsonl").read_text().splitlines()) == 1
+    assert case.status == "replied"
+    actions = session.scalars(select(models.Event.action).where(models.Event.reply_id == reply.id)
+                              .order_by(models.Event.id)).all()
+    assert actions == ["reply_drafted", "reply_approved", "reply_sent"]
+
+
+def test_the_sink_receives_the_post_being_answered(session, case, tmp_path, now):
+    reply = draft_reply(session, case, "شكراً لتواصلكم", author=None, now=now)
+    approve_reply(session, reply, approver=None, now=now)
+    session.commit()
+    send_replies(session, ConsoleSink(tmp_path / "sent.jsonl"), now=now)
+    assert str(BASE_ID + 1) in (tmp_path / "sent.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_transient_failure_leaves_the_reply_for_a_retry_and_a_permanent_one_for_a_person(session, case, now):
+    reply = draft_reply(session, case, "reply", author=None, now=now)
+    approve_reply(session, reply, approver=None, now=now)
+    session.commit()
+    send_replies(session, FlakySink(SinkError("503 from platform")), now=now)
+    assert (reply.state, reply.attempts, reply.error) == ("approved", 1, "503 from platform")
+    send_replies(session, FlakySink(SinkError("not allowed to reply", permanent=True)), now=now)
+    assert (reply.state, reply.attempts) == ("failed", 2)
+
+
+def test_a_reply_claimed_by_another_sender_is_not_sent_again(session, case, tmp_path, now):
+    reply = draft_reply(session, case, "reply", author=None, now=now)
+    approve_reply(session, reply, approver=None, now=now)
+    reply.state = "sending"  # another sender claimed it and is posting now
+    session.commit()
+    send_replies(session, ConsoleSink(tmp_path / "sent.jsonl"), now=now)
+    assert not (tmp_path / "sent.jsonl").exists()
+
+
+def test_only_drafts_can_be_approved_and_empty_replies_are_refused(session, case, now):
+    with pytest.raises(ReplyError):
+        draft_reply(session, case, "   ", author=None, now=now)
+    reply = draft_reply(session, case, "ok", author=None, now=now)
+    approve_reply(session, reply, approver=None, now=now)
+    with pytest.raises(ReplyError):
+        approve_reply(session, reply, approver=None, now=now)
