@@ -33,16 +33,21 @@ def main() -> None:
     try:
         app()
     except MonitorError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(1)
+        _fail(str(exc))
     except OperationalError as exc:
-        err.print(f"error: database unreachable or not usable: {exc.orig}", markup=False, highlight=False)
-        sys.exit(1)
+        _fail(f"database unreachable or not usable: {exc.orig}")
+
+
+def _fail(message: str) -> None:
+    err.print("error: " + " ".join(message.split()), markup=False, highlight=False, soft_wrap=True)
+    sys.exit(1)
 
 
 def _settings(**overrides: object) -> Settings:
     settings = load_settings(**overrides)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 

@@ -132,12 +132,19 @@ TINY_CORPUS = [
 
 
 @pytest.fixture(scope="session")
-def tiny_tagger(tmp_path_factory: pytest.TempPathFactory):
-    """A real tagger (the shipped pipeline, saved and loaded through skops) fitted on a tiny corpus."""
-    from classifiers import load_model, save_model, train_model
+def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped pipeline fitted on a tiny corpus and saved through skops with its card."""
+    from classifiers import save_model, train_model
 
     texts, labels = zip(*TINY_CORPUS, strict=True)
     pipeline, card = train_model(list(texts), list(labels))
     path = tmp_path_factory.mktemp("model") / "tagger.skops"
     save_model(pipeline, path, card)
-    return load_model(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tiny_model_path: Path):
+    from classifiers import load_model
+
+    return load_model(tiny_model_path)
