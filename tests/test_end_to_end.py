@@ -91,7 +91,7 @@ def test_demo_posts_reach_the_queue_tagged_and_routed(backend, tmp_path, trained
                                                    "csrf_token": token})
         finally:
             server.terminate()
-            server.wait(timeout=10)
+            server.communicate(timeout=10)
         assert page.status_code == 200
         rows = queue_rows(page.text)
         assert len(rows) >= 50

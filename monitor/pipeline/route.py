@@ -8,6 +8,7 @@ unit. Urgent terms raise the priority of complaints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -39,6 +40,11 @@ class Catalogue:
 
     def unit(self, slug: str) -> UnitRule:
         return next(unit for unit in self.units if unit.slug == slug)
+
+    @cached_property
+    def terms_longest_first(self) -> tuple[tuple[str, str], ...]:
+        pairs = [(term, unit.slug) for unit in self.units for term in unit.terms]
+        return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
 
 
 @dataclass(frozen=True)
@@ -80,23 +86,37 @@ def _normalised_terms(by_language: dict[str, list[str]]) -> list[str]:
 
 
 def route_text(text: str, category: str, catalogue: Catalogue) -> Routing:
-    """The unit whose terms occur most often in the text wins; ties go to the first listed."""
-    normalised = f" {normalize_text(text)} "
-    best, best_hits = None, 0
-    for unit in catalogue.units:
-        hits = sum(1 for term in unit.terms if _contains(normalised, term))
-        if hits > best_hits:
-            best, best_hits = unit, hits
-    urgent = category == "complaint" and any(_contains(normalised, term) for term in catalogue.urgent_terms)
+    """The unit with the most matched words wins; ties go to the unit listed first.
+
+    Longer terms match first and use up their words, so "street lights" counts
+    for lighting and not also "street" for roads.
+    """
+    remaining = f" {normalize_text(text)} "
+    scores: dict[str, int] = {}
+    for term, slug in catalogue.terms_longest_first:
+        remaining, found = _consume(remaining, term)
+        if found:
+            scores[slug] = scores.get(slug, 0) + found * len(term.split())
+    urgent = category == "complaint" and any(_consume(f" {normalize_text(text)} ", term)[1]
+                                             for term in catalogue.urgent_terms)
     priority = "urgent" if urgent else PRIORITY_BY_TAG.get(category, "normal")
-    if best is None:
+    if not scores:
         return Routing(catalogue.triage, priority, "no rule matched")
-    return Routing(best.slug, priority, f"keywords:{best.slug}:{best_hits}")
+    order = [unit.slug for unit in catalogue.units]
+    best = max(scores, key=lambda slug: (scores[slug], -order.index(slug)))
+    return Routing(best, priority, f"keywords:{best}:{scores[best]}")
 
 
-def _contains(normalised_text: str, term: str) -> bool:
-    # Terms match at a word start, so Arabic prefixes (ال، بال، وال) still match.
-    return f" {term}" in normalised_text or f"ال{term}" in normalised_text
+def _consume(text: str, term: str) -> tuple[str, int]:
+    """Blank out each occurrence of ``term`` at a word start (after a space or the article ال)."""
+    found = 0
+    for prefix in (" ", " ال", " وال", " بال", " لل"):
+        needle = prefix + term
+        while needle in text:
+            start = text.index(needle)
+            text = text[:start] + " " * len(needle) + text[start + len(needle):]
+            found += 1
+    return text, found
 
 
 def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 500) -> bool:

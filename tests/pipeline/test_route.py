@@ -20,3 +20,13 @@ def test_urgent_terms_raise_the_priority_of_complaints_only(catalogue):
     assert route_text("sewage overflow flooding our house", "complaint", catalogue).priority == "urgent"
     assert route_text("غرقت الشوارع بعد المطر", "complaint", catalogue).priority == "urgent"
     assert route_text("thanks for handling the flooding so fast", "praise", catalogue).priority == "low"
+
+
+def test_longer_terms_use_up_their_words_so_street_lights_go_to_lighting(catalogue):
+    routing = route_text("Thank you for fixing the street lights on Budaiya Highway", "praise", catalogue)
+    assert routing.unit == "lighting"
+    assert route_text("أعمدة الإنارة في الشارع مطفية", "complaint", catalogue).unit == "lighting"
+
+
+def test_the_unit_with_more_matched_words_wins(catalogue):
+    assert route_text("pothole and broken asphalt near the drain", "complaint", catalogue).unit == "roads"
