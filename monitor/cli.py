@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ app = typer.Typer(help="Engagement monitor for the ministry's social channels.",
                   pretty_exceptions_enable=False, add_completion=False)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
@@ -163,8 +164,12 @@ def worker() -> None:
 
     services = _services(_settings())
     services.tagger  # a model that fails its audit stops start-up here  # noqa: B018
+    scheduler = build_scheduler(services)
+    # SIGTERM/SIGINT: start no new jobs, let the running batch finish, then exit.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: scheduler.shutdown(wait=False))
     out.print("worker started")
-    build_scheduler(services).start()
+    scheduler.start()
 
 
 @app.command()
@@ -205,12 +210,19 @@ def run(port: Annotated[int | None, typer.Option(help="Port (default MONITOR_WEB
     env = {**os.environ, "MONITOR_SECRET_KEY_FILE": str(settings.secret_key_file or "")}
     if settings.secret_key is not None:
         env.pop("MONITOR_SECRET_KEY_FILE")
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into an exception
+    # so the `finally` below stops the worker too instead of leaving it orphaned.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     child = subprocess.Popen([sys.executable, "-m", "monitor", "worker"], env=env)
     try:
         _serve(services, port)
     finally:
         child.terminate()
-        child.wait(timeout=30)
+        child.wait(timeout=60)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _local_secret(home: Path) -> Path:

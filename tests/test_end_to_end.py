@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -98,3 +99,59 @@ def test_demo_posts_reach_the_queue_tagged_and_routed(backend, tmp_path, trained
         for start, (tag, unit) in FLAGSHIPS.items():
             [(found_tag, found_unit, _)] = [row for row in rows if start in row[2]]
             assert (found_tag, found_unit) == (tag, unit), start
+
+
+def processes_with_home(home: Path, needle: str) -> list[int]:
+    """Pids of live processes whose command line has ``needle`` and whose MONITOR_HOME is ``home``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if needle in cmdline and f"MONITOR_HOME={home}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+def test_monitor_run_serves_the_demo_queue_and_stops_web_and_worker_together(tmp_path, trained_models):
+    shutil.copytree(trained_models, tmp_path / "models")
+    port = free_port()
+    env = monitor_env(tmp_path, poll_interval_seconds="2")
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--port", str(port)], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        login = ""
+        while "login: admin / " not in login:
+            login = process.stdout.readline()
+            assert login, "monitor run ended before printing a login"
+        password = login.split("login: admin / ")[1].split()[0]
+        drain = threading.Thread(target=process.stdout.read, daemon=True)  # keep the pipe from filling
+        drain.start()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as client:
+            page = _signed_in_queue(client, password)
+            deadline = time.monotonic() + 60
+            while page.count('<tr class="case ') < 50 and time.monotonic() < deadline:
+                time.sleep(1)
+                page = client.get("/").text
+        assert page.count('<tr class="case ') >= 50
+        assert len(processes_with_home(tmp_path, "monitor worker")) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        process.stdout.close()
+    assert processes_with_home(tmp_path, "monitor worker") == []
+    assert not (tmp_path / "secret_key").stat().st_mode & 0o077  # the generated key is the owner's only
+
+
+def _signed_in_queue(client: httpx.Client, password: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "web app did not start"
+            time.sleep(0.3)
+    return client.post("/login", data={"username": "admin", "password": password, "csrf_token": token}).text
