@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -41,6 +43,17 @@ def add_user(
     return user
 
 
+def update_user(
+    session: Session, user: models.User, *, role: str, unit: models.Unit | None, active: bool
+) -> None:
+    """Change a user's role, unit or whether they may sign in."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    if role == "unit" and unit is None:
+        raise AccountError("a unit user needs a unit")
+    user.role, user.unit_id, user.active = role, unit.id if unit else None, active
+
+
 def authenticate(session: Session, username: str, password: str) -> models.User | None:
     """The active user with this name and password, or None (same cost either way)."""
     user = session.scalar(select(models.User).where(models.User.username == username))
@@ -57,3 +70,48 @@ def authenticate(session: Session, username: str, password: str) -> models.User 
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+THROTTLE_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+def throttled_until(session: Session, username: str, *, now: datetime) -> datetime | None:
+    """After five failed sign-ins for a name within 15 minutes, further tries wait out the window."""
+    recent = session.scalars(
+        select(models.LoginFailure.created_at)
+        .where(models.LoginFailure.username == username, models.LoginFailure.created_at > now - THROTTLE_WINDOW)
+        .order_by(models.LoginFailure.created_at.desc()).limit(THROTTLE_FAILURES)
+    ).all()
+    if len(recent) < THROTTLE_FAILURES:
+        return None
+    return recent[-1] + THROTTLE_WINDOW
+
+
+def record_failure(session: Session, username: str, remote: str, *, now: datetime) -> None:
+    session.add(models.LoginFailure(username=username[:80], remote=remote[:64], created_at=now))
+    session.commit()
+
+
+def create_token(session: Session, user: models.User, name: str, *, now: datetime) -> str:
+    """A new API token for ``user``: returned once, stored only as its SHA-256."""
+    token = secrets.token_urlsafe(32)
+    session.add(models.ApiToken(user_id=user.id, name=name, token_hash=token_digest(token), created_at=now))
+    session.flush()
+    return token
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> models.User | None:
+    row = session.scalar(select(models.ApiToken).where(models.ApiToken.token_hash == token_digest(token),
+                                                       models.ApiToken.revoked_at.is_(None)))
+    if row is None:
+        return None
+    user = session.get(models.User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now  # at most one write per token every five minutes, not one per request
+    return user

@@ -37,9 +37,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # IMMEDIATE: a transaction takes the write lock when it starts, waiting out the busy
+    # timeout. A deferred one that read first and writes later fails at once ("database is
+    # locked") when another process wrote in between, e.g. two pollers of one channel.
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

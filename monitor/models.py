@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
@@ -53,6 +53,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(2), default="ar", server_default="ar")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -71,7 +72,20 @@ class Channel(Base):
     last_polled_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     paused_until: Mapped[datetime | None]
+    notice: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelUsage(Base):
+    """Posts read from a channel on one UTC day: the basis of pay-per-use billing."""
+
+    __tablename__ = "channel_usage"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    day: Mapped[date]
+    posts_read: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("channel_id", "day", name="uq_channel_usage_day"),)
 
 
 class RawPage(Base):
@@ -105,11 +119,15 @@ class Case(Base):
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     language: Mapped[str] = mapped_column(String(8))
     sla_due_at: Mapped[datetime | None]
+    # "citizen" while the team waits on the citizen: the SLA clocks pause (see monitor/sla.py)
+    waiting_on: Mapped[str | None] = mapped_column(String(20))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_post_at: Mapped[datetime]
     last_post_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    # bumped by every ORM update: a form built on an older version is stale
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     channel: Mapped[Channel] = relationship(lazy="joined")
@@ -118,7 +136,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_conversation", "channel_id", "conversation_id"),
         Index("ix_cases_queue", "status", "opened_at"),
+        Index("ix_cases_first_post", "first_post_at", "id"),
+        Index("ix_cases_due", "sla_due_at", "id"),
+        Index("ix_cases_status_category", "status", "category"),
     )
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def reference(self) -> str:
@@ -138,6 +160,10 @@ class Post(Base):
     author_handle: Mapped[str | None] = mapped_column(String(100))
     author_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
+    # the platform id of the latest edit whose text this row holds
+    edit_id: Mapped[str | None] = mapped_column(String(100))
+    # the text normalised as the classifier sees it, so search matches spelling variants
+    search_text: Mapped[str | None] = mapped_column(Text)
     platform_lang: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str | None] = mapped_column(String(8))
     mentions_account: Mapped[bool] = mapped_column(default=False)
@@ -159,6 +185,7 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "external_id", name="uq_posts_channel_external"),
         Index("ix_posts_stage", "stage", "id"),
+        Index("ix_posts_case", "case_id", "posted_at"),
     )
 
 
@@ -185,6 +212,39 @@ class Reply(Base):
     __table_args__ = (Index("ix_replies_state", "state", "id"),)
 
 
+class Forward(Base):
+    """A case forwarded to the national complaints system: an outbox row written before the call.
+
+    state: pending -> sending -> sent (external id or token) / failed (permanent reason) /
+    unknown (the call may have reached the server: look it up before any retry).
+    """
+
+    __tablename__ = "forwards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    service_code: Mapped[str | None] = mapped_column(String(80))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    token: Mapped[str | None] = mapped_column(String(100))
+    external_status: Mapped[str | None] = mapped_column(String(40))
+    status_notes: Mapped[str | None] = mapped_column(Text)
+    agency_responsible: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    synced_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_forwards_state", "state", "next_attempt_at"),
+        Index("ix_forwards_case", "case_id", "created_at"),
+    )
+
+
 class Event(Base):
     """The audit log: every change of a case or post, who, when, before and after."""
 
@@ -199,7 +259,10 @@ class Event(Base):
     after: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_events_case", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_case", "case_id", "created_at"),
+        Index("ix_events_action", "action", "created_at"),
+    )
 
 
 class LabeledExample(Base):
@@ -217,3 +280,73 @@ class LabeledExample(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_labeled_examples_created", "created_at"),)
+
+
+class LoginFailure(Base):
+    """A failed sign-in; recent ones throttle further attempts for that user name."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    remote: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_login_failures_user", "username", "created_at"),)
+
+
+class ApiToken(Base):
+    """A per-user token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SavedView(Base):
+    """A user's named set of queue filters."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),)
+
+
+class CaseView(Base):
+    """Who had a case open, and when they last did: shown to others as presence."""
+
+    __tablename__ = "case_views"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class WorkerLease(Base):
+    """Which worker process is the leader (runs the jobs), and its last heartbeat."""
+
+    __tablename__ = "worker_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+
+
+class JobRun(Base):
+    """The last run and outcome of each scheduled job (our own table, not pickled job state)."""
+
+    __tablename__ = "job_runs"
+    job_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(10))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_duration_seconds: Mapped[float | None]
+    runs: Mapped[int] = mapped_column(default=0, server_default="0")
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from classifiers import Tagger, load_model
+from classifiers import Tagger, load_model, registry
 from monitor.db import make_engine, make_session_factory
 from monitor.pipeline.route import Catalogue, load_catalogue
+from monitor.reply_templates import ReplyTemplate, load_templates
 from monitor.settings import Settings
+from monitor.sinks import Sink
+from monitor.sinks.complaints import ComplaintsSink, load_service_codes
 from monitor.sinks.console import ConsoleSink
 
 
@@ -32,8 +35,50 @@ class Services:
     @cached_property
     def tagger(self) -> Tagger:
         """The current model; a file that fails the trusted-type audit stops the process."""
+        self._loaded_version = registry.current_version(self.settings.models_dir)
         return load_model(self.settings.model_path)
 
     @cached_property
-    def reply_sink(self) -> ConsoleSink:
+    def unit_model(self) -> Tagger | None:
+        """The current version's unit model (text -> unit slug), if it has one."""
+        path = registry.current_model_path(self.settings.models_dir, registry.UNITS)
+        return None if path is None else load_model(path)
+
+    @cached_property
+    def routing(self) -> Catalogue:
+        """The catalogue with the unit model as the fallback when no rule matches."""
+        return replace(self.catalogue, unit_model=self.unit_model)
+
+    def refresh_models(self) -> None:
+        """Forget the loaded models if another version became current (retrain, rollback)."""
+        if "tagger" in self.__dict__ and registry.current_version(self.settings.models_dir) != self._loaded_version:
+            for name in ("tagger", "unit_model", "routing"):
+                self.__dict__.pop(name, None)
+
+    @cached_property
+    def reply_templates(self) -> tuple[ReplyTemplate, ...]:
+        return load_templates(self.settings.data_dir / "reply_templates.yaml")
+
+    @cached_property
+    def complaints_sink(self) -> ComplaintsSink | None:
+        """The national complaints system's Open311 client, or None when forwarding is off."""
+        if not self.settings.complaints_url:
+            return None
+        return ComplaintsSink(self.settings, load_service_codes(self.settings.data_dir / "units.yaml"))
+
+    @cached_property
+    def _reply_sinks(self) -> dict[str, Sink]:
+        return {}
+
+    def reply_sink(self, kind: str) -> Sink:
+        """The sink that posts replies on a channel of ``kind``: X for `x`, the console otherwise."""
+        if kind not in self._reply_sinks:
+            self._reply_sinks[kind] = self._build_reply_sink(kind)
+        return self._reply_sinks[kind]
+
+    def _build_reply_sink(self, kind: str) -> Sink:
+        if kind == "x":
+            from monitor.sinks.x_reply import XReplySink
+
+            return XReplySink(self.settings)
         return ConsoleSink(self.settings.home / "outbox" / "console-replies.jsonl")

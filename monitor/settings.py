@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Bahrain", description="The ministry's time zone for dates shown.")
     review_threshold: float = Field(
-        default=0.6, ge=0.0, le=1.0, description="Cases whose tag confidence is below this need a human look."
+        default=0.5, ge=0.0, le=1.0,
+        description="Cases whose tag confidence is below this need a human look (chosen in docs/classifier.md).",
+    )
+    approval_tags: str = Field(
+        default="complaint,inquiry",
+        description="Tags whose replies need a supervisor's approval (comma-separated); others an agent may send.",
     )
     demo_channel: StrictBool = Field(
         default=True, description="Create the replay channel `demo` fed by data/demo/posts.jsonl on migrate."
@@ -70,9 +75,58 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(
         default=15, ge=1, description="Default poll interval for new channels, in seconds."
     )
+    leader_ttl_seconds: int = Field(
+        default=20, ge=6, description="A worker that has not renewed the leader lease for this long is replaced."
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="Log lines as plain text or JSON.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
     )
+    x_api_base_url: str = Field(
+        default="https://api.x.com", description="Base URL of the X API v2 (tests point it at a loopback fake)."
+    )
+    x_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of every call to the X API, in seconds."
+    )
+    x_bearer_token: SecretStr | None = Field(
+        default=None, description="X app bearer token: reads mentions and searches."
+    )
+    x_consumer_key: SecretStr | None = Field(default=None, description="X app API key (OAuth 1.0a consumer key).")
+    x_consumer_secret: SecretStr | None = Field(
+        default=None, description="X app API key secret (OAuth 1.0a consumer secret)."
+    )
+    x_access_token: SecretStr | None = Field(
+        default=None, description="Access token of the ministry's X account: identifies it and posts replies."
+    )
+    x_access_token_secret: SecretStr | None = Field(
+        default=None, description="Access token secret of the ministry's X account."
+    )
+    complaints_url: str | None = Field(
+        default=None,
+        description="Base URL of the national complaints system's Open311 GeoReport v2 API "
+        "(ending in /; unset = forwarding off).",
+    )
+    complaints_api_key: SecretStr | None = Field(
+        default=None, description="API key sent with every request to the complaints system."
+    )
+    complaints_jurisdiction: str | None = Field(
+        default=None, description="Open311 jurisdiction_id, when the complaints system serves several."
+    )
+    complaints_allow_private: StrictBool = Field(
+        default=False,
+        description="Allow a complaints system on a loopback or private address (tests and the demo only).",
+    )
+    complaints_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of every call to the complaints system, in seconds."
+    )
+    complaints_demo: StrictBool = Field(
+        default=False,
+        description="`monitor run` starts a demo complaints system on loopback when MONITOR_COMPLAINTS_URL is unset.",
+    )
+    sla_warning_minutes: int = Field(
+        default=60, ge=0, description="Business minutes before an SLA is due when the sweep warns the unit."
+    )
+    sla_sweep_seconds: int = Field(default=60, ge=5, description="How often the worker sweeps SLA clocks, in seconds.")
 
     @field_validator("timezone")
     @classmethod
@@ -83,13 +137,33 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("approval_tags")
+    @classmethod
+    def _known_tags(cls, value: str) -> str:
+        tags = {tag.strip() for tag in value.split(",") if tag.strip()}
+        unknown = tags - {"complaint", "praise", "inquiry", "other"}
+        if unknown:
+            raise ValueError(f"unknown tag(s) {', '.join(sorted(unknown))}")
+        return ",".join(sorted(tags))
+
+    def needs_approval(self, tag: str) -> bool:
+        return tag in self.approval_tags.split(",")
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'monitor.db'}"
 
     @property
+    def models_dir(self) -> Path:
+        """The model registry: one folder per trained version and ``current.json``."""
+        return self.home / "models"
+
+    @property
     def model_path(self) -> Path:
-        return self.home / "models" / "tagger.skops"
+        """The current tagger: the registry's promoted version, else a bare ``tagger.skops``."""
+        from classifiers import registry
+
+        return registry.current_model_path(self.models_dir)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -5,7 +5,9 @@ from monitor.db import make_engine
 from monitor.migrations import current_revision, downgrade_database, head_revision, upgrade_database
 from tests.conftest import fresh_database_url
 
-TABLES = {"units", "users", "channels", "raw_pages", "cases", "posts", "replies", "events", "labeled_examples"}
+TABLES = {"units", "users", "channels", "raw_pages", "cases", "posts", "replies", "events", "labeled_examples", "channel_usage", "login_failures",
+          "api_tokens", "saved_views", "case_views", "forwards",
+          "worker_lease", "job_runs"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -10,6 +10,7 @@ from monitor.channels.base import Channel, ChannelError, Page
 # slug -> "module:Class"; a kind's module is imported only when that kind is used.
 CHANNEL_KINDS: dict[str, str] = {
     "replay": "monitor.channels.replay:ReplayChannel",
+    "x": "monitor.channels.x:XChannel",
 }
 
 

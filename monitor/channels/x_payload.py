@@ -25,6 +25,8 @@ class PostRecord:
     platform_lang: str | None
     in_reply_to_id: str | None
     mentions_account: bool
+    # the post this one is an edit of (the earliest id of its edit history), if any
+    edit_of: str | None = None
 
 
 @dataclass
@@ -47,14 +49,12 @@ def posts_from_page(payload: str, *, account_handle: str | None = None) -> PageC
         return contents
     for problem in body.get("errors") or []:
         contents.errors.append(f"platform error: {_describe(problem)}")
-    users = {
-        user.get("id"): user
-        for user in (body.get("includes") or {}).get("users") or []
-        if isinstance(user, dict)
-    }
+    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+    users = _by_id(includes.get("users"))
+    quoted = _by_id(includes.get("tweets"))
     for position, item in enumerate(body.get("data") or []):
         try:
-            record = _post_record(item, users, account_handle)
+            record = _post_record(item, users, quoted, account_handle)
         except (KeyError, TypeError, ValueError) as exc:
             contents.errors.append(f"item {position}: skipped, {_reason(exc)}")
             continue
@@ -65,7 +65,13 @@ def posts_from_page(payload: str, *, account_handle: str | None = None) -> PageC
     return contents
 
 
-def _post_record(item: Any, users: dict[Any, Any], account_handle: str | None) -> PostRecord | None:
+def _by_id(items: Any) -> dict[Any, Any]:
+    return {item.get("id"): item for item in items or [] if isinstance(item, dict)}
+
+
+def _post_record(
+    item: Any, users: dict[Any, Any], quoted: dict[Any, Any], account_handle: str | None
+) -> PostRecord | None:
     if not isinstance(item, dict):
         raise TypeError("not a post object")
     post_id = _platform_id(item["id"])
@@ -88,8 +94,23 @@ def _post_record(item: Any, users: dict[Any, Any], account_handle: str | None) -
         author_name=_optional_text(author.get("name")),
         platform_lang=item.get("lang"),
         in_reply_to_id=references.get("replied_to"),
-        mentions_account=bool(account_handle) and account_handle.lower() in handles,
+        mentions_account=_summons(account_handle, handles, quoted.get(references.get("quoted")), users),
+        edit_of=_edit_of(post_id, item.get("edit_history_tweet_ids")),
     )
+
+
+def _summons(account: str | None, handles: set[str], quote: Any, users: dict[Any, Any]) -> bool:
+    """Whether the post mentions the account or quotes one of its posts."""
+    if not account:
+        return False
+    quoted_author = (users.get(quote.get("author_id")) or {}).get("username") if isinstance(quote, dict) else None
+    return account.lower() in handles or str(quoted_author or "").lower() == account.lower()
+
+
+def _edit_of(post_id: str, history: Any) -> str | None:
+    ids = [str(value) for value in history or [] if str(value).isdigit()]
+    earliest = min(ids, key=int) if ids else post_id
+    return earliest if earliest != post_id else None
 
 
 def storable(text: str) -> str:

@@ -7,7 +7,7 @@ from typing import Protocol, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers import detect_language
+from classifiers import detect_language, normalize_text
 from monitor import models
 
 
@@ -35,6 +35,7 @@ def classify_posts(session: Session, tagger: Tagger, *, limit: int = 500) -> boo
         post.category_source = "model"
         post.model_version = tagger.version
         post.language = detect_language(post.text)
+        post.search_text = normalize_text(post.text)
         post.stage = "classified"
     session.commit()
     return len(posts) > limit

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor import models
 from monitor.channels import channel_class
+from monitor.channels.x_payload import PostRecord
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,40 @@ def ingest_page(session: Session, page: models.RawPage, *, now: datetime) -> int
     contents = mapping(page.payload, account_handle=channel.config.get("account_handle"))
     for error in contents.errors:
         log.warning("channel %s page %d: %s", channel.name, page.id, error)
-    rows = [
-        {**vars(record), "channel_id": channel.id, "raw_page_id": page.id, "ingested_at": now, "stage": "new"}
-        for record in contents.posts
-    ]
-    inserted = _insert_new(session, rows)
+    rows: dict[str, dict] = {}  # by platform id, oldest first, so an edit finds its original
+    for record in sorted(contents.posts, key=lambda post: int(post.external_id)):
+        if record.edit_of in rows:
+            rows[record.edit_of].update(text=record.text, edit_id=record.external_id)
+        elif not _apply_edit(session, channel, record, now):
+            rows[record.external_id] = {**_columns(record), "channel_id": channel.id, "raw_page_id": page.id,
+                                        "ingested_at": now, "stage": "new"}
+    inserted = _insert_new(session, list(rows.values()))
     page.ingested_at = now
     page.ingest_errors = contents.errors or None
     return inserted
+
+
+def _columns(record: PostRecord) -> dict:
+    columns = dict(vars(record))
+    columns.pop("edit_of")
+    return {**columns, "edit_id": None}
+
+
+def _apply_edit(session: Session, channel: models.Channel, record: PostRecord, now: datetime) -> bool:
+    """An edit of a stored post updates that post (and says so in an event), it is not a new post."""
+    if record.edit_of is None:
+        return False
+    original = session.scalar(select(models.Post).where(
+        models.Post.channel_id == channel.id, models.Post.external_id == record.edit_of))
+    if original is None:
+        return False
+    if original.edit_id is None or int(record.external_id) > int(original.edit_id):
+        session.add(models.Event(case_id=original.case_id, post_id=original.id, action="post_edited",
+                                 before={"text": original.text}, after={"text": record.text,
+                                                                         "edit_id": record.external_id},
+                                 created_at=now))
+        original.text, original.edit_id = record.text, record.external_id
+    return True
 
 
 def _insert_new(session: Session, rows: list[dict]) -> int:

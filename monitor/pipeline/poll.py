@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from monitor import models
 from monitor.channels import Channel, ChannelError
+from monitor.pipeline.usage import pause_for_budget, record_usage
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,19 @@ def poll_channel(session: Session, row: models.Channel, channel: Channel, *, now
     """Fetch every page newer than ``row.checkpoint``; store pages, then move the checkpoint."""
     if row.paused_until is not None and row.paused_until > now:
         return PollOutcome(0, 0, skipped=True)
+    if pause_for_budget(session, row, now):
+        log.warning("channel %s: %s", row.name, row.notice)
+        return PollOutcome(0, 0, skipped=True)
     pages = posts = 0
     token: str | None = None
     newest: str | None = None
+    session.commit()  # hold no transaction across the network call (SQLite: no stale read snapshot)
     try:
         for _ in range(MAX_PAGES):
             page = channel.fetch_page(row.checkpoint, token)
             session.add(_raw_page(row, page, now))
+            record_usage(session, row.id, now.date(), page.result_count)
+            row.notice = page.extra.get("notice") or row.notice
             pages, posts = pages + 1, posts + page.result_count
             newest = newest or page.newest_id
             token = page.next_token

@@ -1,25 +1,30 @@
 """Route: choose the unit, the priority and the SLA hours for each classified post.
 
 Explicit rules from the unit catalogue (``data/units.yaml``: keywords and
-hashtags in Arabic and English) decide; nothing matched goes to the triage
-unit. Urgent terms raise the priority of complaints.
+hashtags in Arabic and English) decide first; when none matches, the unit model
+decides if its confidence is at least the catalogue's ``unit_threshold``; else
+the post goes to the triage unit. ``Routing.rule`` says which decided. Urgent
+terms raise the priority of complaints.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers import normalize_text
+from classifiers import UNIT_THRESHOLD, normalize_text
 from monitor import models
 from monitor.errors import ConfigError
 
 PRIORITY_BY_TAG = {"complaint": "normal", "inquiry": "normal", "praise": "low", "other": "low"}
+NO_RULE = "no rule matched"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class Catalogue:
     triage: str
     urgent_terms: tuple[str, ...]
     default_sla_hours: dict[str, float] = field(default_factory=dict)
+    # The learned fallback: anything with predict(texts) -> [(label, confidence)], e.g. a Tagger.
+    unit_model: Any = field(default=None, compare=False)
+    unit_threshold: float = UNIT_THRESHOLD
 
     def unit(self, slug: str) -> UnitRule:
         return next(unit for unit in self.units if unit.slug == slug)
@@ -86,6 +94,30 @@ def _normalised_terms(by_language: dict[str, list[str]]) -> list[str]:
 
 
 def route_text(text: str, category: str, catalogue: Catalogue) -> Routing:
+    """Route one post: rules, then the unit model, then triage (see `route_texts`)."""
+    return route_texts([text], [category], catalogue)[0]
+
+
+def route_texts(texts: Sequence[str], categories: Sequence[str], catalogue: Catalogue) -> list[Routing]:
+    """Route a batch: rules decide; posts no rule matched go to the unit model in one call."""
+    routings = [route_by_rules(text, category, catalogue) for text, category in zip(texts, categories, strict=True)]
+    unmatched = [i for i, routing in enumerate(routings) if routing.rule == NO_RULE]
+    if catalogue.unit_model is None or not unmatched:
+        return routings
+    predictions = catalogue.unit_model.predict([texts[i] for i in unmatched])
+    for i, prediction in zip(unmatched, predictions, strict=True):
+        routings[i] = _route_by_model(routings[i], prediction.label, prediction.confidence, catalogue)
+    return routings
+
+
+def _route_by_model(routing: Routing, unit: str, confidence: float, catalogue: Catalogue) -> Routing:
+    """The model's unit when it is a known unit at or above the threshold; else triage stays."""
+    if confidence >= catalogue.unit_threshold and unit in {rule.slug for rule in catalogue.units}:
+        return replace(routing, unit=unit, rule=f"model:{unit}:{confidence:.2f}")
+    return replace(routing, rule=f"{NO_RULE}; model unsure ({unit}:{confidence:.2f})")
+
+
+def route_by_rules(text: str, category: str, catalogue: Catalogue) -> Routing:
     """The unit with the most matched words wins; ties go to the unit listed first.
 
     Longer terms match first and use up their words, so "street lights" counts
@@ -101,7 +133,7 @@ def route_text(text: str, category: str, catalogue: Catalogue) -> Routing:
                                              for term in catalogue.urgent_terms)
     priority = "urgent" if urgent else PRIORITY_BY_TAG.get(category, "normal")
     if not scores:
-        return Routing(catalogue.triage, priority, "no rule matched")
+        return Routing(catalogue.triage, priority, NO_RULE)
     order = [unit.slug for unit in catalogue.units]
     best = max(scores, key=lambda slug: (scores[slug], -order.index(slug)))
     return Routing(best, priority, f"keywords:{best}:{scores[best]}")
@@ -125,8 +157,9 @@ def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 500) -> 
     posts = session.scalars(
         select(models.Post).where(models.Post.stage == "classified").order_by(models.Post.id).limit(limit + 1)
     ).all()
-    for post in posts[:limit]:
-        routing = route_text(post.text, post.category or "other", catalogue)
+    batch = posts[:limit]
+    routings = route_texts([post.text for post in batch], [post.category or "other" for post in batch], catalogue)
+    for post, routing in zip(batch, routings, strict=True):
         post.unit_id = unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage)
         post.priority = routing.priority
         post.route_rule = routing.rule

@@ -1,5 +1,5 @@
 """Outbound sinks: reply posting (and later forwarding to the national complaints system)."""
 
-from monitor.sinks.base import OutboundReply, Receipt, Sink, SinkError
+from monitor.sinks.base import ManualReplyRequired, OutboundReply, Receipt, Sink, SinkError
 
-__all__ = ["OutboundReply", "Receipt", "Sink", "SinkError"]
+__all__ = ["ManualReplyRequired", "OutboundReply", "Receipt", "Sink", "SinkError"]

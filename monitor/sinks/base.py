@@ -16,12 +16,21 @@ class SinkError(MonitorError):
         self.permanent = permanent
 
 
+class ManualReplyRequired(SinkError):
+    """The platform will not take this reply from us: a person must reply on the platform by hand."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
 @dataclass(frozen=True)
 class OutboundReply:
     idempotency_key: str
     text: str
     in_reply_to_external_id: str
     channel_kind: str
+    # whether the post answered mentioned or quoted the ministry's account
+    summoned: bool = True
 
 
 @dataclass(frozen=True)

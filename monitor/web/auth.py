@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from monitor import models
-from monitor.accounts import authenticate
+from monitor.accounts import authenticate, record_failure, throttled_until
 from monitor.web.i18n import LANGUAGES
 from monitor.web.pages import render
 
@@ -54,13 +54,20 @@ def login_page(request: Request) -> HTMLResponse:
 def login(
     request: Request, username: str = Form(""), password: str = Form(""), session: Session = Depends(db_session)
 ):  # type: ignore[no-untyped-def]
-    user = authenticate(session, username.strip(), password)
+    now, name = datetime.now(UTC), username.strip()
+    until = throttled_until(session, name, now=now)
+    if until is not None:
+        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+        return render(request, "login.html", {"error": "throttled", "minutes": minutes}, status_code=429)
+    user = authenticate(session, name, password)
     if user is None:
+        record_failure(session, name, request.client.host if request.client else "", now=now)
         return render(request, "login.html", {"error": "wrong"}, status_code=401)
-    user.last_login_at = datetime.now(UTC)
+    user.last_login_at = now
     session.commit()
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["lang"] = user.language
     return RedirectResponse("/", status_code=303)
 
 
@@ -71,7 +78,12 @@ def logout(request: Request) -> RedirectResponse:
 
 
 @router.get("/lang/{language}")
-def switch_language(language: str, request: Request) -> RedirectResponse:
+def switch_language(language: str, request: Request, session: Session = Depends(db_session)) -> RedirectResponse:
+    """Switch the interface language; a signed-in user keeps the choice."""
     if language in LANGUAGES:
         request.session["lang"] = language
+        user = session.get(models.User, request.session.get("user_id") or 0)
+        if user is not None:
+            user.language = language
+            session.commit()
     return RedirectResponse("/", status_code=303)

@@ -26,7 +26,18 @@ def render(request: Request, name: str, context: dict, *, status_code: int = 200
     """Render a page in the session's language, with its direction and gettext."""
     language = pick_language(request.session.get("lang"))
     base = {
-        "lang": language, "dir": DIRECTION[language], "_": translations(language).gettext,
+        "lang": language, "dir": DIRECTION[language], "_": _gettext(language),
         "csrf_token": csrf_token(request), "user": getattr(request.state, "user", None),
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _gettext(language: str):  # type: ignore[no-untyped-def]
+    """gettext with named placeholders: _("in %(n)s minutes", n=3)."""
+    strings = translations(language)
+
+    def translate(message: str, **values: object) -> str:
+        text = strings.gettext(message)
+        return text % values if values else text
+
+    return translate

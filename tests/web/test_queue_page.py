@@ -3,62 +3,18 @@
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from monitor import models
-from monitor.accounts import add_user
-from monitor.bootstrap import sync_units
-from monitor.channels.replay import ReplayChannel
-from monitor.migrations import upgrade_database
-from monitor.pipeline import process_inbound
-from monitor.pipeline.poll import poll_channel
-from monitor.services import Services
-from monitor.settings import Settings
-from monitor.web.app import create_app
-from tests.conftest import fresh_database_url
-from tests.factories import replay_channel_row, write_replay, x_line
+from tests.web.conftest import add_posts, csrf, sign_in
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202eevil'
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def services(request, tmp_path_factory, tiny_tagger):
-    tmp = tmp_path_factory.mktemp("web")
-    for url in fresh_database_url(request.param, tmp):
-        settings = Settings(home=tmp, database_url=url, secret_key="test-key-" + "x" * 32)
-        services = Services(settings)
-        upgrade_database(services.engine)
-        with services.sessions() as session:
-            sync_units(session, services.catalogue)
-            add_user(session, "officer", "agent", "officer-password")
-            path = write_replay(tmp / "posts.jsonl", [
-                x_line(1, "@WorksMinistry huge pothole on our street, please fix it"),
-                x_line(2, "@WorksMinistry المجاري طافحة من أسبوع"),
-                x_line(3, HOSTILE),
-            ])
-            from datetime import UTC, datetime
-            now = datetime.now(UTC)
-            poll_channel(session, replay_channel_row(session, path), ReplayChannel(path), now=now)
-            process_inbound(session, tiny_tagger, services.catalogue, review_threshold=0.5, now=now)
-        yield services
-        services.engine.dispose()
-
-
-@pytest.fixture
-def client(services):
-    with TestClient(create_app(services), base_url="http://127.0.0.1") as client:
-        yield client
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, username="officer", password="officer-password"):
-    token = csrf(client.get("/login").text)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=False)
+@pytest.fixture(scope="module", autouse=True)
+def seeded(services):
+    add_posts(services, "@WorksMinistry huge pothole on our street, please fix it",
+              "@WorksMinistry المجاري طافحة من أسبوع", HOSTILE)
 
 
 def test_the_queue_needs_a_signed_in_user(client):
@@ -109,3 +65,29 @@ def test_signing_out_ends_the_session(client):
 
 def test_health_check_answers_without_login(client):
     assert client.get("/healthz").text == "ok"
+
+
+def test_five_wrong_passwords_throttle_further_attempts_even_the_right_one(client, services):
+    from monitor.accounts import add_user
+
+    with services.sessions() as session:
+        add_user(session, "target", "agent", "target-password")
+        session.commit()
+    for _ in range(5):
+        assert sign_in(client, "target", "wrong").status_code == 401
+    response = sign_in(client, "target")
+    assert response.status_code == 429 and "15" in response.text
+    assert sign_in(client, "officer").status_code == 303  # other users are not affected
+
+
+def test_a_users_language_choice_is_kept_for_the_next_sign_in(client, services):
+    from monitor.accounts import add_user
+
+    with services.sessions() as session:
+        add_user(session, "linguist", "agent", "linguist-password")
+        session.commit()
+    sign_in(client, "linguist")
+    client.get("/lang/en")
+    client.cookies.clear()
+    sign_in(client, "linguist")
+    assert '<html lang="en" dir="ltr">' in client.get("/").text

@@ -1,0 +1,143 @@
+"""SLA clocks computed by hand (working hours 07:00-14:00 Sunday-Thursday, Bahrain time).
+
+The default complaint policy: first response 240, next response 240, resolution 2100 business minutes.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from monitor.event_log import Logs
+from monitor.settings import REPO_ROOT
+from monitor.sla import case_states, evaluate_logs, load_rules
+
+BAHRAIN = ZoneInfo("Asia/Bahrain")
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(REPO_ROOT / "data", BAHRAIN)
+
+
+def at(text):
+    return pd.Timestamp(text, tz=BAHRAIN).tz_convert("UTC")
+
+
+def logs(first_post, *, posts=(), replies=(), events=(), category="complaint", priority="normal", unit="roads"):
+    """One case (id 1): later posts, replies as (sent_at, human, state), events as (at, status, waiting_on)."""
+    cases = pd.DataFrame({"case_id": [1], "category": [category], "priority": [priority], "unit": [unit],
+                          "channel": ["x"], "language": ["ar"], "status": ["new"], "first_post_at": [at(first_post)]})
+    post_frame = pd.DataFrame({"case_id": 1, "posted_at": pd.to_datetime([at(first_post), *map(at, posts)], utc=True)})
+    reply_frame = pd.DataFrame([(1, state, at(sent), at(sent), at(sent) if state == "sent" else pd.NaT, human)
+                                for sent, human, state in replies],
+                               columns=["case_id", "state", "created_at", "approved_at", "sent_at", "human"])
+    for column in ("created_at", "approved_at", "sent_at"):
+        reply_frame[column] = pd.to_datetime(reply_frame[column], utc=True)
+    reply_frame["human"] = reply_frame["human"].astype(bool)
+    event_frame = pd.DataFrame([(1, at(moment), status, waiting) for moment, status, waiting in events],
+                               columns=["case_id", "created_at", "status", "waiting_on"]).astype(
+        {"status": object, "waiting_on": object})
+    event_frame["created_at"] = pd.to_datetime(event_frame["created_at"], utc=True)
+    return Logs(cases, post_frame, reply_frame, event_frame)
+
+
+def clocks(case_logs, rules, now):
+    evaluated = evaluate_logs(case_logs, rules, at(now).to_pydatetime())
+    return {(row.clock, index): row for index, row in enumerate(evaluated.itertuples())}, evaluated
+
+
+def test_a_reply_50_minutes_after_a_thursday_post_hits_the_first_response_sla(rules):
+    found, evaluated = clocks(logs("2026-11-26 13:00", replies=[("2026-11-26 13:50", True, "sent")]),
+                              rules, "2026-11-26 14:30")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    assert (first["state"], first["used"], first["minutes_left"]) == ("hit", 50, 190)
+
+
+def test_an_unanswered_friday_post_is_due_on_sunday_at_11(rules):
+    _, evaluated = clocks(logs("2026-11-27 10:00"), rules, "2026-11-29 08:00")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    assert (first["state"], first["used"], first["minutes_left"]) == ("active", 60, 180)
+    assert first["due_at"] == at("2026-11-29 11:00")
+
+
+def test_an_automatic_acknowledgement_does_not_stop_the_clock_but_the_human_reply_does(rules):
+    case_logs = logs("2026-11-29 08:00", replies=[("2026-11-29 08:01", False, "sent"),
+                                                  ("2026-11-29 13:30", True, "sent")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-30 08:00")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    assert (first["state"], first["used"]) == ("missed", 330)  # 08:00 to 13:30, over 240
+
+
+def test_a_reply_that_failed_to_publish_does_not_stop_the_clock(rules):
+    case_logs = logs("2026-11-29 08:00", replies=[("2026-11-29 08:30", True, "failed")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-29 10:00")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    assert (first["state"], first["used"]) == ("active", 120)
+
+
+def test_reopening_starts_a_new_resolution_clock(rules):
+    case_logs = logs("2026-11-22 08:00", events=[("2026-11-22 09:00", "resolved", None),
+                                                 ("2026-11-23 08:00", "in_progress", None)])
+    _, evaluated = clocks(case_logs, rules, "2026-11-23 10:00")
+    resolution = evaluated[evaluated["clock"] == "resolution"]
+    assert resolution[["state", "used"]].values.tolist() == [["hit", 60], ["active", 120]]
+    # 2100 - 120 = 1980 minutes left: Monday 10:00-14:00 (240), Tue-Thu (3 x 420), Sun (420), Mon 07:00 + 60
+    assert resolution.iloc[1]["due_at"] == at("2026-11-30 08:00")
+
+
+def test_waiting_on_the_citizen_pauses_the_clocks(rules):
+    case_logs = logs("2026-11-22 08:00", events=[("2026-11-22 09:00", None, "citizen"),
+                                                 ("2026-11-23 09:00", None, "")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-23 10:00")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    # Sunday 08:00-09:00 and Monday 09:00-10:00 count; the wait in between does not
+    assert (first["state"], first["used"]) == ("active", 120)
+    assert first["due_at"] == at("2026-11-23 12:00")
+
+
+def test_a_case_held_by_the_national_system_has_no_due_time_while_it_waits(rules):
+    case_logs = logs("2026-11-22 08:00", events=[("2026-11-22 09:00", "forwarded", None)])
+    _, evaluated = clocks(case_logs, rules, "2026-11-25 10:00")
+    resolution = evaluated[evaluated["clock"] == "resolution"].iloc[0]
+    assert (resolution["state"], resolution["used"]) == ("active", 60)
+    assert pd.isna(resolution["due_at"])
+
+
+def test_a_later_citizen_message_starts_a_next_response_clock(rules):
+    case_logs = logs("2026-11-22 08:00", posts=["2026-11-22 10:00", "2026-11-22 10:30"],
+                     replies=[("2026-11-22 09:00", True, "sent"), ("2026-11-22 11:00", True, "sent")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-22 12:00")
+    later = evaluated[evaluated["clock"] == "next_response"]
+    assert later[["state", "used"]].values.tolist() == [["hit", 60]]
+
+
+def test_resolving_stops_a_running_response_clock(rules):
+    case_logs = logs("2026-11-22 08:00", events=[("2026-11-22 08:20", "resolved", None)])
+    _, evaluated = clocks(case_logs, rules, "2026-11-25 12:00")
+    assert set(evaluated["state"]) == {"hit"}
+    assert case_states(evaluated)[["state"]].values.tolist() == [["hit"]]
+
+
+def test_the_most_specific_policy_applies(rules):
+    _, evaluated = clocks(logs("2026-11-22 08:00", priority="urgent"), rules, "2026-11-22 08:30")
+    assert evaluated.set_index("clock").loc["first_response", "target"] == 60
+    _, evaluated = clocks(logs("2026-11-22 08:00", unit="sewerage"), rules, "2026-11-22 08:30")
+    assert evaluated.set_index("clock").loc["first_response", "target"] == 120
+
+
+def test_a_case_state_is_its_worst_clock(rules):
+    case_logs = logs("2026-11-22 08:00", replies=[("2026-11-23 08:00", True, "sent")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-23 09:00")
+    state = case_states(evaluated).iloc[0]
+    assert (state["state"], state["minutes_left"]) == ("missed", -180)  # 420 + 60 used of 240
+
+
+def test_the_citizen_writing_again_ends_the_wait(rules):
+    case_logs = logs("2026-11-22 08:00", posts=["2026-11-23 08:00"],
+                     events=[("2026-11-22 09:00", None, "citizen")])
+    _, evaluated = clocks(case_logs, rules, "2026-11-23 10:00")
+    first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
+    # Sunday 08:00-09:00, then from the citizen's post on Monday 08:00 to 10:00
+    assert (first["state"], first["used"]) == ("active", 180)
