@@ -3,7 +3,6 @@
 The default complaint policy: first response 240, next response 240, resolution 2100 business minutes.
 """
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd

@@ -21,6 +21,7 @@ from monitor.learning import CorrectionError, record_correction
 from monitor.permissions import APPROVE, REPLY, VIEW, WORK, can
 from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply
 from monitor.web.auth import db_session
+from monitor.web.cases import load_case
 from monitor.web.queue import FILTERS, queue_rows
 
 router = APIRouter(prefix="/api", tags=["queue"])
@@ -85,15 +86,6 @@ def api_user(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     return user
 
 
-def permitted_case(case_id: int, session: Session, user: models.User, permission: str) -> models.Case:
-    case = session.get(models.Case, case_id)
-    if case is None:
-        raise HTTPException(status_code=404, detail="no such case")
-    if not can(user, permission, case):
-        raise HTTPException(status_code=403, detail="not allowed")
-    return case
-
-
 def case_out(case: models.Case, *, with_posts: bool = False) -> CaseOut:
     posts = [PostOut(id=p.id, text=p.text, author_handle=p.author_handle, posted_at=p.posted_at,
                      language=p.language) for p in case.posts] if with_posts else []
@@ -120,13 +112,13 @@ def list_cases(request: Request, user: models.User = Depends(api_user),
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
 def get_case(case_id: int, user: models.User = Depends(api_user), session: Session = Depends(db_session)) -> CaseOut:
-    return case_out(permitted_case(case_id, session, user, VIEW), with_posts=True)
+    return case_out(load_case(case_id, session, user, VIEW), with_posts=True)
 
 
 @router.post("/cases/{case_id}/correct", response_model=CaseOut)
 def correct_case(case_id: int, body: Correction, user: models.User = Depends(api_user),
                  session: Session = Depends(db_session)) -> CaseOut:
-    case = permitted_case(case_id, session, user, WORK)
+    case = load_case(case_id, session, user, WORK)
     try:
         record_correction(session, case.posts[0], label=body.label, unit=body.unit, user=user, now=datetime.now(UTC))
     except CorrectionError as exc:
@@ -138,7 +130,7 @@ def correct_case(case_id: int, body: Correction, user: models.User = Depends(api
 @router.post("/cases/{case_id}/assign", response_model=CaseOut)
 def assign(case_id: int, body: Assignment, user: models.User = Depends(api_user),
            session: Session = Depends(db_session)) -> CaseOut:
-    case = permitted_case(case_id, session, user, WORK)
+    case = load_case(case_id, session, user, WORK)
     target = None
     if body.username:
         target = session.scalar(select(models.User).where(models.User.username == body.username))
@@ -154,7 +146,7 @@ def assign(case_id: int, body: Assignment, user: models.User = Depends(api_user)
 @router.post("/cases/{case_id}/resolve", response_model=CaseOut)
 def resolve(case_id: int, version: int | None = None, user: models.User = Depends(api_user),
             session: Session = Depends(db_session)) -> CaseOut:
-    case = permitted_case(case_id, session, user, WORK)
+    case = load_case(case_id, session, user, WORK)
     try:
         move_case(session, case, "resolve", by=user, now=datetime.now(UTC), version=version)
     except CaseActionError as exc:
@@ -166,7 +158,7 @@ def resolve(case_id: int, version: int | None = None, user: models.User = Depend
 def reply(case_id: int, body: ReplyIn, request: Request, user: models.User = Depends(api_user),
           session: Session = Depends(db_session)) -> ReplyOut:
     """A draft reply; sent at once when the case's tag needs no approval, else waits for a supervisor."""
-    case = permitted_case(case_id, session, user, REPLY)
+    case = load_case(case_id, session, user, REPLY)
     now = datetime.now(UTC)
     try:
         draft = draft_reply(session, case, body.text, author=user, now=now)
@@ -183,7 +175,7 @@ def approve(reply_id: int, user: models.User = Depends(api_user), session: Sessi
     draft = session.get(models.Reply, reply_id)
     if draft is None:
         raise HTTPException(status_code=404, detail="no such reply")
-    permitted_case(draft.case_id, session, user, APPROVE)
+    load_case(draft.case_id, session, user, APPROVE)
     try:
         approve_reply(session, draft, approver=user, now=datetime.now(UTC))
     except ReplyError as exc:

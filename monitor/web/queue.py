@@ -143,12 +143,25 @@ def tag_counts(session: Session, user: models.User, params: dict[str, str]) -> d
     return dict(session.execute(query).all())
 
 
+def channel_alerts(session: Session, *, now: datetime) -> list[models.Channel]:
+    """Channels an operator must know about: paused (rate limit, usage cap, budget), failing, or with a notice."""
+    rows = session.scalars(select(models.Channel).order_by(models.Channel.name)).all()
+    return [row for row in rows
+            if (row.paused_until and row.paused_until > now) or row.last_error or row.notice]
+
+
+def overdue_count(session: Session, user: models.User, *, now: datetime) -> int:
+    query = scoped(select(func.count()).select_from(models.Case), user)
+    return session.scalar(query.where(models.Case.status.in_(OPEN_STATUSES), models.Case.sla_due_at < now)) or 0
+
+
 @router.get("/", response_class=HTMLResponse)
 def queue_page(
     request: Request, user: models.User = Depends(current_user), session: Session = Depends(db_session)
 ) -> HTMLResponse:
     params = {name: value for name, value in request.query_params.items() if name in FILTERS + ("after",) and value}
-    rows, next_cursor = queue_rows(session, user, params, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    rows, next_cursor = queue_rows(session, user, params, now=now)
     context = {
         "rows": rows, "next_cursor": next_cursor, "params": params, "counts": tag_counts(session, user, params),
         "tz": request.app.state.services.settings.tz,
@@ -157,6 +170,8 @@ def queue_page(
         "views": session.scalars(select(models.SavedView).where(models.SavedView.user_id == user.id)
                                  .order_by(models.SavedView.name)).all(),
         "query": request.url.query, "flash": request.session.pop("flash", None), "can_work": can(user, WORK),
+        "alerts": channel_alerts(session, now=now) if can(user, WORK) else [],
+        "overdue": overdue_count(session, user, now=now), "now": now,
     }
     return render(request, "queue.html", context)
 

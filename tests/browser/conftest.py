@@ -8,18 +8,14 @@ when CI is set.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from monitor.services import Services
 from monitor.settings import Settings
 from monitor.web.app import create_app
 from tests.conftest import IN_CI, REPO
+from tests.stand_ins.loopback import serve_asgi
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
@@ -55,48 +51,21 @@ def page(browser):
     context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(services):
-    """The app on real uvicorn in a thread; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """The app on real uvicorn on loopback; yields its base URL."""
+    with serve_asgi(create_app(services), lifespan="auto") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, tiny_tagger):
     """A fresh SQLite database with the personas (the suite covers PostgreSQL through the other web tests)."""
-    from tests.web.conftest import PERSONAS
-    from monitor.accounts import add_user
-    from monitor.bootstrap import sync_units
-    from monitor.migrations import upgrade_database
-    from sqlalchemy import select
-    from monitor import models
+    from tests.web.conftest import prepared_services
 
     tmp = tmp_path_factory.mktemp("browser")
-    services = Services(Settings(home=tmp, database_url=f"sqlite:///{tmp / 'monitor.db'}", secret_key="b" * 40))
-    services.tagger = tiny_tagger
-    upgrade_database(services.engine)
-    with services.sessions() as session:
-        sync_units(session, services.catalogue)
-        units = {unit.slug: unit for unit in session.scalars(select(models.Unit))}
-        for name, (role, unit) in PERSONAS.items():
-            add_user(session, name, role, f"{name}-password", unit=units.get(unit))
-        session.commit()
+    settings = Settings(home=tmp, database_url=f"sqlite:///{tmp / 'monitor.db'}", secret_key="b" * 40)
+    services = prepared_services(settings, tiny_tagger)
     yield services
     services.engine.dispose()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,11 +17,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.stand_ins.loopback import serve_asgi
 
 TWITTER_EPOCH_MS = 1288834974657
 ACCOUNT = {"id": "1512345678901234567", "username": "WorksMinistry", "name": "Ministry of Works"}
@@ -234,18 +234,5 @@ def _create(fake: FakeX, payload: dict[str, Any]) -> Response:
 @contextmanager
 def serve(fake: FakeX) -> Iterator[str]:
     """Serve the fake on a free loopback port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(fake), log_level="warning", lifespan="off", ws="none",
-                            timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_asgi(create_app(fake)) as base_url:
+        yield base_url

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +28,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.stand_ins.loopback import serve_asgi
 
 API_KEY = "test-open311-key"
 SERVICES = [
@@ -189,21 +188,8 @@ def create_app(stand_in: Open311) -> FastAPI:
 @contextmanager
 def serve(stand_in: Open311) -> Iterator[str]:
     """Serve the stand-in on a free loopback port; yields its base URL (ending in /)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(stand_in), log_level="warning", lifespan="off", ws="none",
-                            timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_asgi(create_app(stand_in)) as base_url:
+        yield base_url + "/"
 
 
 @pytest.fixture(scope="session")

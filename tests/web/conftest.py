@@ -33,20 +33,26 @@ PERSONAS = {"officer": ("agent", None), "supervisor": ("supervisor", None), "roa
 _numbers = itertools.count(1)
 
 
+def prepared_services(settings: Settings, tagger) -> Services:  # type: ignore[no-untyped-def]
+    """Services on a migrated database with the units and every persona; the real tagger given."""
+    services = Services(settings)
+    services.tagger = tagger  # the real pipeline, fitted on the tiny corpus
+    upgrade_database(services.engine)
+    with services.sessions() as session:
+        sync_units(session, services.catalogue)
+        units = {unit.slug: unit for unit in session.scalars(select(models.Unit))}
+        for name, (role, unit) in PERSONAS.items():
+            add_user(session, name, role, f"{name}-password", unit=units.get(unit))
+        session.commit()
+    return services
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def services(request, tmp_path_factory, tiny_tagger):
     tmp = tmp_path_factory.mktemp("web")
     for url in fresh_database_url(request.param, tmp):
-        settings = Settings(home=tmp, database_url=url, secret_key="test-key-" + "x" * 32)
-        services = Services(settings)
-        services.tagger = tiny_tagger  # the real pipeline, fitted on the tiny corpus
-        upgrade_database(services.engine)
-        with services.sessions() as session:
-            sync_units(session, services.catalogue)
-            units = {unit.slug: unit for unit in session.scalars(select(models.Unit))}
-            for name, (role, unit) in PERSONAS.items():
-                add_user(session, name, role, f"{name}-password", unit=units.get(unit))
-            session.commit()
+        services = prepared_services(Settings(home=tmp, database_url=url, secret_key="test-key-" + "x" * 32),
+                                     tiny_tagger)
         yield services
         services.engine.dispose()
 

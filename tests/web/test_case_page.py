@@ -2,11 +2,10 @@
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from monitor import models
-from tests.web.conftest import add_posts, csrf, post_form, sign_in
+from tests.web.conftest import add_posts, post_form, sign_in
 
 
 def fresh_case(services, text="@WorksMinistry huge pothole on our street, please fix it"):

@@ -7,19 +7,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from monitor import models
-from monitor.accounts import add_user
-from monitor.bootstrap import sync_units
-from monitor.migrations import upgrade_database
 from monitor.pipeline.forward import forward_complaints
 from monitor.pipeline.forward_sync import sync_forwarded
-from monitor.services import Services
 from monitor.settings import Settings
 from monitor.sinks.complaints import ComplaintsSink, load_service_codes
 from monitor.web.app import create_app
 from monitor.worker import forward_job, forward_sync_job, replies_job
 from tests.conftest import DATA, fresh_database_url
 from tests.stand_ins.open311 import API_KEY, open311, open311_server  # noqa: F401 (fixtures)
-from tests.web.conftest import PERSONAS, add_posts, post_form, sign_in
+from tests.web.conftest import add_posts, post_form, prepared_services, sign_in
 
 POTHOLE = "@WorksMinistry huge pothole on the highway, please fix"
 
@@ -32,15 +28,7 @@ def services(request, tmp_path_factory, tiny_tagger, open311_server):
         settings = Settings(home=tmp, database_url=url, secret_key="test-key-" + "x" * 32,
                             complaints_url=open311_server[1], complaints_api_key=API_KEY,
                             complaints_allow_private=True, complaints_timeout_seconds=0.5)
-        services = Services(settings)
-        services.tagger = tiny_tagger
-        upgrade_database(services.engine)
-        with services.sessions() as session:
-            sync_units(session, services.catalogue)
-            units = {unit.slug: unit for unit in session.scalars(select(models.Unit))}
-            for name, (role, unit) in PERSONAS.items():
-                add_user(session, name, role, f"{name}-password", unit=units.get(unit))
-            session.commit()
+        services = prepared_services(settings, tiny_tagger)
         yield services
         if "complaints_sink" in services.__dict__:
             services.complaints_sink.close()

@@ -1,6 +1,5 @@
 """The web app through an in-process ASGI client, on a fresh database of each engine."""
 
-import re
 
 import pytest
 from sqlalchemy import func, select

@@ -105,3 +105,24 @@ def test_the_queue_page_runs_the_same_number_of_queries_however_many_cases_it_sh
     finally:
         event.remove(services.engine, "before_cursor_execute", count)
     assert few == many <= 10
+
+
+def test_a_paused_or_failing_channel_is_shown_to_the_team(client, services):
+    from datetime import UTC, datetime, timedelta
+
+    with services.sessions() as session:
+        session.add(models.Channel(name="x-mentions", kind="x", config={}, enabled=True,
+                                   paused_until=datetime.now(UTC) + timedelta(days=3),
+                                   last_error="X usage cap reached: polling paused until 2026-12-01"))
+        session.commit()
+    sign_in(client)
+    html = client.get("/").text
+    assert "x-mentions" in html and "usage cap reached" in html and "متوقفة مؤقتاً حتى" in html
+    sign_in(client, "viewer")
+    assert "channel-alert" not in client.get("/").text
+
+
+def test_supervisors_see_how_many_open_cases_are_past_their_sla(client, services):
+    add_posts(services, "@WorksMinistry pothole from last week")  # posted days ago: overdue
+    sign_in(client, "supervisor")
+    assert "تجاوزت موعد استحقاقها" in client.get("/").text
