@@ -120,6 +120,18 @@ def publish_monthly_report(services, *, now: datetime) -> str:  # type: ignore[n
     return label
 
 
+def publish_weekly_report(services, *, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    """Write last week's report (Sunday to Saturday, local time) into MONITOR_HOME/reports/week-YYYY-MM-DD/."""
+    settings = services.settings
+    today = now.astimezone(settings.tz).date()
+    this_sunday = today - timedelta(days=(today.weekday() + 1) % 7)
+    period = Period(this_sunday - timedelta(days=7), this_sunday)
+    label = f"week-{period.start.isoformat()}"
+    with services.sessions() as session:
+        write_report(session, load_rules(settings.data_dir, settings.tz), period, settings.home / "reports" / label, now)
+    return label
+
+
 def _charts(tables: dict[str, pd.DataFrame], names: dict[str, tuple[str, str]]) -> dict[str, object]:
     weeks, volume = tables["volume_by_week_and_tag"], tables["volume_by_unit"]
     tags = [column for column in weeks.columns if column != "week"]

@@ -76,6 +76,15 @@ class Services:
             self._reply_sinks[kind] = self._build_reply_sink(kind)
         return self._reply_sinks[kind]
 
+    def close(self) -> None:
+        """Close the outbound connections this process opened, then the database pool."""
+        sinks = [*self.__dict__.get("_reply_sinks", {}).values(), self.__dict__.get("complaints_sink")]
+        for sink in sinks:
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
+        self.engine.dispose()
+
     def _build_reply_sink(self, kind: str) -> Sink:
         if kind == "x":
             from monitor.sinks.x_reply import XReplySink

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = Field(
         default=15, ge=1, description="Default poll interval for new channels, in seconds."
     )
+    report_weekly: StrictBool = Field(
+        default=False, description="Also publish a report of each week (Sunday to Saturday) into MONITOR_HOME/reports/."
+    )
     leader_ttl_seconds: int = Field(
         default=20, ge=6, description="A worker that has not renewed the leader lease for this long is replaced."
     )

@@ -29,7 +29,7 @@ from monitor.pipeline.forward import forward_complaints
 from monitor.pipeline.forward_sync import sync_forwarded
 from monitor.pipeline.poll import poll_channel
 from monitor.pipeline.reply import send_replies
-from monitor.report import publish_monthly_report
+from monitor.report import publish_monthly_report, publish_weekly_report
 from monitor.services import Services
 from monitor.sla import load_rules, sweep_slas
 
@@ -117,6 +117,11 @@ def report_job(services: Services) -> None:
     log.info("report %s published", period)
 
 
+def weekly_report_job(services: Services) -> None:
+    """Publish last week's public report into MONITOR_HOME/reports/week-<sunday>/ (MONITOR_REPORT_WEEKLY)."""
+    log.info("report %s published", publish_weekly_report(services, now=datetime.now(UTC)))
+
+
 def sync_channel_jobs(services: Services, scheduler: BlockingScheduler) -> None:
     """One poll job per enabled channel, at its own interval; removed when disabled."""
     with services.sessions() as session:
@@ -155,6 +160,11 @@ def build_scheduler(services: Services) -> BlockingScheduler:
     scheduler.add_job(report_job, CronTrigger(day=1, hour=6, minute=0, timezone=services.settings.tz),
                       args=(services,), id="report", max_instances=1, coalesce=True,
                       misfire_grace_time=RETRAIN_GRACE_SECONDS)
+    if services.settings.report_weekly:
+        scheduler.add_job(weekly_report_job, CronTrigger(day_of_week="sun", hour=6, minute=0,
+                                                         timezone=services.settings.tz),
+                          args=(services,), id="report-weekly", max_instances=1, coalesce=True,
+                          misfire_grace_time=RETRAIN_GRACE_SECONDS)
     scheduler.add_job(retrain_job, CronTrigger(hour=RETRAIN_HOUR, minute=0, timezone=services.settings.tz),
                       args=(services,), id="retrain", max_instances=1, coalesce=True,
                       misfire_grace_time=RETRAIN_GRACE_SECONDS)

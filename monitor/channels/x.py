@@ -103,6 +103,9 @@ class XApi:
         self.timeout = settings.x_timeout_seconds
         self.sleep, self.tries, self.clock = sleep, tries, clock
 
+    def close(self) -> None:
+        self.client.session.close()
+
     def call(self, method: str, *, retry: bool = True, **params: Any) -> requests.Response:
         """Call ``tweepy.Client.<method>``; transient failures are retried only when ``retry``."""
         delays: list[float | None] = [*backoff_delays(self.tries), None] if retry else [None]

@@ -33,6 +33,9 @@ def enqueue_cases(
         else:
             _add_to_case(case, post, now)
             _event(session, case, post, "post_added", now, after={"post": post.external_id})
+            if case.waiting_on == "citizen":  # the citizen answered: the SLA clocks run again
+                case.waiting_on = None
+                _event(session, case, post, "waiting_changed", now, after={"waiting_on": ""})
         post.case_id = case.id
         post.stage = "queued"
     session.commit()

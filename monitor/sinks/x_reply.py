@@ -30,6 +30,9 @@ class XReplySink:
         self.api = api or XApi(settings, tries=1)
         self._user_id: str | None = None
 
+    def close(self) -> None:
+        self.api.close()
+
     def send(self, reply: OutboundReply) -> Receipt:
         self._check(reply)
         try:

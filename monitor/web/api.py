@@ -19,6 +19,7 @@ from monitor.accounts import user_for_token
 from monitor.case_actions import CaseActionError, assign_case, move_case
 from monitor.learning import CorrectionError, record_correction
 from monitor.permissions import APPROVE, REPLY, VIEW, WORK, can
+from monitor.pipeline.forward import request_forward
 from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply
 from monitor.web.auth import db_session
 from monitor.web.cases import load_case
@@ -64,6 +65,13 @@ class Correction(BaseModel):
 class Assignment(BaseModel):
     username: str | None = Field(default=None, description="null to unassign")
     version: int | None = None
+
+
+class ForwardOut(BaseModel):
+    case_id: int
+    state: str
+    tracking_number: str | None
+    external_status: str | None
 
 
 class ReplyIn(BaseModel):
@@ -182,3 +190,18 @@ def approve(reply_id: int, user: models.User = Depends(api_user), session: Sessi
         raise conflict(exc) from None
     session.commit()
     return ReplyOut(id=draft.id, state=draft.state, text=draft.text)
+
+
+@router.post("/cases/{case_id}/forward", response_model=ForwardOut, status_code=202)
+def forward(case_id: int, request: Request, version: int | None = None, user: models.User = Depends(api_user),
+            session: Session = Depends(db_session)) -> ForwardOut:
+    """Queue the case for the national complaints system; the worker sends it (202: accepted, not yet sent)."""
+    case = load_case(case_id, session, user, WORK)
+    if not request.app.state.services.settings.complaints_url:
+        raise HTTPException(status_code=409, detail="forwarding to the national system is off")
+    try:
+        row = request_forward(session, case, by=user, now=datetime.now(UTC), version=version)
+    except CaseActionError as exc:
+        raise conflict(exc) from None
+    return ForwardOut(case_id=case.id, state=row.state, tracking_number=row.external_id,
+                      external_status=row.external_status)

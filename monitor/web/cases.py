@@ -17,6 +17,7 @@ from monitor.permissions import APPROVE, REPLY, VIEW, WORK, can
 from monitor.pipeline.forward import FORWARDABLE, IN_FLIGHT, ForwardError, latest_forward, request_forward
 from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, reject_reply
 from monitor.reply_templates import suggest
+from monitor.sla import set_waiting
 from monitor.web.auth import current_user, db_session, require_csrf
 from monitor.web.pages import render
 
@@ -226,4 +227,19 @@ def correct(case_id: int, request: Request, label: str = Form(""), unit: str = F
                           now=datetime.now(UTC), catalogue=request.app.state.services.catalogue)
     except (CaseActionError, CorrectionError) as exc:
         return refuse(request, session, case, user, exc)
+    return back(case)
+
+
+@router.post("/{case_id}/wait", dependencies=[Depends(require_csrf)])
+def wait(case_id: int, request: Request, waiting: str = Form(""), version: int = Form(...),
+         user: models.User = Depends(current_user), session: Session = Depends(db_session)):  # type: ignore[no-untyped-def]
+    """Mark the case as waiting on the citizen (its SLA clocks pause until they write again), or not."""
+    case = load_case(case_id, session, user, WORK)
+    if waiting not in ("", "citizen"):
+        raise HTTPException(status_code=422, detail="waiting must be 'citizen' or empty")
+    try:
+        check_version(case, version)
+    except CaseActionError as exc:
+        return refuse(request, session, case, user, exc)
+    set_waiting(session, case, waiting or None, by=user, now=datetime.now(UTC))
     return back(case)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from classifiers import normalize_text
@@ -23,7 +24,8 @@ from monitor.web.pages import render
 router = APIRouter()
 
 PAGE_SIZE = 50
-FILTERS = ("tag", "unit", "status", "lang", "channel", "priority", "review", "assignee", "sla", "q", "sort")
+FILTERS = ("tag", "unit", "status", "lang", "channel", "priority", "review", "assignee", "sla", "tracking",
+           "external", "q", "sort")
 DUE_SOON = timedelta(hours=4)
 
 
@@ -65,11 +67,26 @@ def filtered(query: Select[Any], params: dict[str, str], user: models.User) -> S
     elif assignee == "none":
         query = query.where(case.assignee_id.is_(None))
     query = _sla_state(query, params.get("sla"), now=datetime.now(UTC))
+    query = _forwarded(query, params.get("tracking"), params.get("external"))
     if params.get("q"):
         needle = normalize_text(params["q"])
         query = query.where(case.id.in_(
             select(models.Post.case_id).where(models.Post.search_text.contains(needle, autoescape=True))))
     return scoped(query, user)
+
+
+def _forwarded(query: Select[Any], tracking: str | None, external: str | None) -> Select[Any]:
+    """Cases by the national system's tracking number, or by its status for them."""
+    forward = models.Forward
+    if tracking:
+        query = query.where(case_id_in(select(forward.case_id).where(forward.external_id == tracking.strip())))
+    if external:
+        query = query.where(case_id_in(select(forward.case_id).where(forward.external_status == external)))
+    return query
+
+
+def case_id_in(subquery: Select[Any]):  # type: ignore[no-untyped-def]
+    return models.Case.id.in_(subquery)
 
 
 def _sla_state(query: Select[Any], state: str | None, *, now: datetime) -> Select[Any]:
@@ -150,9 +167,14 @@ def channel_alerts(session: Session, *, now: datetime) -> list[models.Channel]:
             if (row.paused_until and row.paused_until > now) or row.last_error or row.notice]
 
 
-def overdue_count(session: Session, user: models.User, *, now: datetime) -> int:
-    query = scoped(select(func.count()).select_from(models.Case), user)
-    return session.scalar(query.where(models.Case.status.in_(OPEN_STATUSES), models.Case.sla_due_at < now)) or 0
+def sla_counts(session: Session, user: models.User, *, now: datetime) -> tuple[int, int]:
+    """Open cases in the user's scope past their due time, and due within the next four hours."""
+    due = models.Case.sla_due_at
+    overdue = func.sum(when((due < now, 1), else_=0))
+    soon = func.sum(when(((due >= now) & (due < now + DUE_SOON), 1), else_=0))
+    query = scoped(select(overdue, soon).where(models.Case.status.in_(OPEN_STATUSES)), user)
+    late, coming = session.execute(query).one()
+    return int(late or 0), int(coming or 0)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -171,7 +193,7 @@ def queue_page(
                                  .order_by(models.SavedView.name)).all(),
         "query": request.url.query, "flash": request.session.pop("flash", None), "can_work": can(user, WORK),
         "alerts": channel_alerts(session, now=now) if can(user, WORK) else [],
-        "overdue": overdue_count(session, user, now=now), "now": now,
+        "sla_counts": sla_counts(session, user, now=now), "now": now,
     }
     return render(request, "queue.html", context)
 

@@ -59,3 +59,20 @@ def test_classifying_a_batch_with_hostile_texts_tags_every_post(session, tmp_pat
     posts = session.scalars(select(models.Post)).all()
     assert len(posts) == len(hostile)
     assert all(post.category in tiny_tagger.labels and 0 <= post.confidence <= 1 for post in posts)
+
+
+def test_a_citizens_new_post_ends_the_wait_on_the_citizen(session, tmp_path, tiny_tagger, catalogue, now):
+    path = write_replay(tmp_path / "posts.jsonl", [x_line(1, "@WorksMinistry pothole on our street")])
+    row = replay_channel_row(session, path)
+    poll_channel(session, row, ReplayChannel(path), now=now)
+    process_inbound(session, tiny_tagger, catalogue, review_threshold=0.0, now=now)
+    case = session.scalars(select(models.Case)).one()
+    case.waiting_on = "citizen"
+    session.commit()
+    write_replay(path, [x_line(1, "@WorksMinistry pothole on our street"),
+                        x_line(2, "@WorksMinistry it is next to the mosque", conversation=1)])
+    poll_channel(session, row, ReplayChannel(path), now=now)
+    process_inbound(session, tiny_tagger, catalogue, review_threshold=0.0, now=now)
+    assert case.waiting_on is None and len(case.posts) == 2
+    last = session.scalars(select(models.Event).order_by(models.Event.id.desc())).first()
+    assert (last.action, last.after) == ("waiting_changed", {"waiting_on": ""})

@@ -159,3 +159,14 @@ def test_the_sla_filter_finds_overdue_cases(client, services):
     sign_in(client)
     assert case.reference in client.get("/?sla=overdue&status=all").text
     assert case.reference not in client.get("/?sla=ok&status=all").text
+
+
+def test_a_case_can_be_marked_as_waiting_on_the_citizen(client, services):
+    [case] = add_posts(services, "@WorksMinistry pothole near block 338, please fix")
+    sign_in(client)
+    response = post_form(client, f"/cases/{case.id}/wait", waiting="citizen",
+                         version=case_row(services, case.id).version)
+    assert response.status_code == 303
+    assert case_row(services, case.id).waiting_on == "citizen"
+    assert "عدّاد مستوى الخدمة متوقف" in client.get(f"/cases/{case.id}").text
+    assert actions(services, case.id)[-1] == "waiting_changed"

@@ -138,3 +138,31 @@ def test_round_trip_post_case_forward_tracking_number_status_drafted_reply_appro
     with services.sessions() as session:
         assert session.get_one(models.Reply, drafts[-1].id).state == "sent"
         assert session.get_one(models.Reply, drafts[0].id).state == "draft"
+
+
+def test_the_queue_filters_by_tracking_number_and_national_status(services, client, open311):
+    [case, other] = add_posts(services, POTHOLE, "@WorksMinistry another pothole on road 12")
+    sign_in(client, "officer")
+    forward_case(client, case.id)
+    run_worker(services)
+    [forward] = forwards_of(services, case.id)
+    open311.set_status(forward.external_id, "in_progress", notes="crew assigned")
+    run_worker(services, minutes=1)
+    by_number = client.get("/", params={"status": "all", "tracking": forward.external_id}).text
+    assert case.reference in by_number and other.reference not in by_number
+    by_status = client.get("/", params={"status": "all", "external": "in_progress"}).text
+    assert case.reference in by_status and other.reference not in by_status
+
+
+def test_the_api_forwards_a_case_and_the_worker_sends_it(services, open311):
+    from tests.web.test_api import bearer
+
+    [case] = add_posts(services, POTHOLE)
+    with TestClient(create_app(services), base_url="http://127.0.0.1") as api:
+        answer = api.post(f"/api/cases/{case.id}/forward", headers=bearer(services, "officer"))
+        assert answer.status_code == 202 and answer.json()["state"] == "pending"
+        again = api.post(f"/api/cases/{case.id}/forward", headers=bearer(services, "officer"))
+        assert again.status_code == 409  # already on its way
+    run_worker(services)
+    [forward] = forwards_of(services, case.id)
+    assert forward.state == "sent" and forward.external_id
