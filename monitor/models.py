@@ -207,6 +207,8 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
+    # when a sender last claimed it (sending/checking): a claim much older than that was left by a crash
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_replies_state", "state", "id"),)

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     report_weekly: StrictBool = Field(
         default=False, description="Also publish a report of each week (Sunday to Saturday) into MONITOR_HOME/reports/."
     )
+    reply_stalled_seconds: int = Field(
+        default=120, ge=5, description="A reply claimed for sending longer ago than this was left by a stopped "
+        "worker: it is looked up on the platform before any retry.",
+    )
     leader_ttl_seconds: int = Field(
         default=20, ge=6, description="A worker that has not renewed the leader lease for this long is replaced."
     )

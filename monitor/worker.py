@@ -12,7 +12,7 @@ import atexit
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -66,7 +66,8 @@ def inbound_job(services: Services) -> None:
 
 def replies_job(services: Services) -> None:
     with services.sessions() as session:
-        while send_replies(session, services.reply_sink, now=datetime.now(UTC)):
+        stalled_after = timedelta(seconds=services.settings.reply_stalled_seconds)
+        while send_replies(session, services.reply_sink, now=datetime.now(UTC), stalled_after=stalled_after):
             pass
 
 

@@ -46,6 +46,7 @@ class ReplayChannel:
         self.page_size = page_size
         self.release_per_poll = release_per_poll
         self.account_handle = account_handle
+        self._cache: tuple[tuple[int, int], list[_Line]] | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, data_dir: Path | None = None, **_: Any) -> ReplayChannel:
@@ -81,10 +82,20 @@ class ReplayChannel:
         )
 
     def _read_lines(self) -> list[_Line]:
+        """The file's lines, parsed once per version of the file (a poll reads many pages)."""
         try:
+            stat = self.path.stat()
+            version = (stat.st_mtime_ns, stat.st_size)
+            if self._cache is not None and self._cache[0] == version:
+                return self._cache[1]
             text = self.path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ChannelError(f"replay file unreadable: {exc}", permanent=True) from exc
+        lines = self._parse(text)
+        self._cache = (version, lines)
+        return lines
+
+    def _parse(self, text: str) -> list[_Line]:
         lines = []
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():

@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor import models
@@ -87,28 +87,49 @@ def reject_reply(
     _log(session, reply, "reply_rejected", approver, now, after={"state": "rejected", "reason": reason.strip()})
 
 
-def send_replies(session: Session, sinks: Sink | SinkFor, *, now: datetime, limit: int = 20) -> bool:
+STALLED_AFTER = timedelta(minutes=2)
+
+
+def send_replies(
+    session: Session, sinks: Sink | SinkFor, *, now: datetime, limit: int = 20, stalled_after: timedelta = STALLED_AFTER
+) -> bool:
     """Settle replies in doubt, then send up to ``limit`` approved ones; return whether more remain.
 
     ``sinks`` is one sink, or a function from channel kind to the sink that posts there.
     """
     sink_for: SinkFor = (lambda _kind: sinks) if hasattr(sinks, "send") else sinks  # type: ignore[assignment,return-value]
+    recover_stalled(session, now=now, stalled_after=stalled_after)
     settle_unknown(session, sink_for, now=now)
     ids = session.scalars(
         select(models.Reply.id).where(models.Reply.state == "approved").order_by(models.Reply.id).limit(limit + 1)
     ).all()
     session.commit()
     for reply_id in ids[:limit]:
-        if _claim(session, reply_id, "approved", "sending"):
+        if _claim(session, reply_id, "approved", "sending", now=now):
             _send(session, session.get_one(models.Reply, reply_id), sink_for, now)
     return len(ids) > limit
+
+
+def recover_stalled(session: Session, *, now: datetime, stalled_after: timedelta = STALLED_AFTER) -> int:
+    """A claim older than ``stalled_after`` was left by a sender that died mid-send: the reply may or
+    may not be on the platform, so it becomes ``unknown`` and is looked up before any retry."""
+    stalled = session.execute(
+        update(models.Reply)
+        .where(models.Reply.state.in_(("sending", "checking")),
+               or_(models.Reply.claimed_at.is_(None), models.Reply.claimed_at < now - stalled_after))
+        .values(state="unknown", error="the sender stopped while posting; looking it up before any retry")
+    ).rowcount
+    session.commit()
+    if stalled:
+        log.warning("%d reply claim(s) left by a stopped sender are looked up again", stalled)
+    return stalled or 0
 
 
 def settle_unknown(session: Session, sink_for: SinkFor, *, now: datetime) -> None:
     """A reply whose send timed out may be posted: look for it on the platform before any retry."""
     ids = session.scalars(select(models.Reply.id).where(models.Reply.state == "unknown").order_by(models.Reply.id))
     for reply_id in ids.all():
-        if _claim(session, reply_id, "unknown", "checking", attempt=False):
+        if _claim(session, reply_id, "unknown", "checking", now=now, attempt=False):
             _settle(session, session.get_one(models.Reply, reply_id), sink_for, now)
 
 
@@ -129,8 +150,10 @@ def _settle(session: Session, reply: models.Reply, sink_for: SinkFor, now: datet
     session.commit()
 
 
-def _claim(session: Session, reply_id: int, current: str, claimed_state: str, *, attempt: bool = True) -> bool:
-    values: dict = {"state": claimed_state}
+def _claim(
+    session: Session, reply_id: int, current: str, claimed_state: str, *, now: datetime, attempt: bool = True
+) -> bool:
+    values: dict = {"state": claimed_state, "claimed_at": now}
     if attempt:
         values["attempts"] = models.Reply.attempts + 1
     claimed = session.execute(

@@ -30,3 +30,14 @@ class ConsoleSink:
         log.info("console sink: reply %s to post %s recorded, not posted", reply.idempotency_key,
                  reply.in_reply_to_external_id)
         return receipt
+
+    def find_sent(self, reply: OutboundReply) -> Receipt | None:
+        """Whether this reply was already recorded (a sender may have died right after writing it)."""
+        if not self.record_path.exists():
+            return None
+        with self.record_path.open(encoding="utf-8") as handle:
+            for line in handle:
+                entry = json.loads(line)
+                if entry.get("idempotency_key") == reply.idempotency_key:
+                    return Receipt(platform_id=entry["platform_id"])
+        return None

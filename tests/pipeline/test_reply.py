@@ -67,7 +67,7 @@ def test_a_transient_failure_leaves_the_reply_for_a_retry_and_a_permanent_one_fo
 def test_a_reply_claimed_by_another_sender_is_not_sent_again(session, case, tmp_path, now):
     reply = draft_reply(session, case, "reply", author=None, now=now)
     approve_reply(session, reply, approver=None, now=now)
-    reply.state = "sending"  # another sender claimed it and is posting now
+    reply.state, reply.claimed_at = "sending", now  # another sender claimed it and is posting now
     session.commit()
     send_replies(session, ConsoleSink(tmp_path / "sent.jsonl"), now=now)
     assert not (tmp_path / "sent.jsonl").exists()
@@ -80,3 +80,26 @@ def test_only_drafts_can_be_approved_and_empty_replies_are_refused(session, case
     approve_reply(session, reply, approver=None, now=now)
     with pytest.raises(ReplyError):
         approve_reply(session, reply, approver=None, now=now)
+
+
+def test_a_claim_left_by_a_stopped_sender_is_looked_up_not_sent_again(session, case, tmp_path, now):
+    from datetime import timedelta
+
+    sink = ConsoleSink(tmp_path / "sent.jsonl")
+    posted = draft_reply(session, case, "posted before the crash", author=None, now=now)
+    lost = draft_reply(session, case, "never posted", author=None, now=now)
+    for reply in (posted, lost):
+        approve_reply(session, reply, approver=None, now=now)
+    session.commit()
+    send_replies(session, sink, now=now)  # both sent and recorded
+    # as if the sender died after posting `posted` and before posting `lost`, leaving both claimed
+    (tmp_path / "sent.jsonl").write_text((tmp_path / "sent.jsonl").read_text().splitlines()[0] + "\n")
+    for reply in (posted, lost):
+        reply.state, reply.claimed_at, reply.platform_id = "sending", now, None
+    session.commit()
+    send_replies(session, sink, now=now + timedelta(seconds=30))
+    assert (posted.state, lost.state) == ("sending", "sending")  # a live sender may still be at it
+    send_replies(session, sink, now=now + timedelta(minutes=3))
+    lines = (tmp_path / "sent.jsonl").read_text().splitlines()
+    assert posted.state == lost.state == "sent"
+    assert len(lines) == 2 and sum("never posted" in line for line in lines) == 1

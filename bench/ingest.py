@@ -1,0 +1,126 @@
+"""Inbound throughput: ingest + classify + route + queue, from the replay channel into SQLite and PostgreSQL.
+
+    .venv/bin/python bench/ingest.py [--posts 20000]
+
+In the same run, for comparison: the bare classifier's rate on the same texts, and the raw bulk
+insert rate of the same post rows (Core INSERT, no pipeline). Prints posts/s and the ratios.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py (named as issue 5 asks) would shadow the standard library's `queue`.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from classifiers import load_labeled, load_model, save_model, train_model  # noqa: E402
+from monitor import models  # noqa: E402
+from monitor.bootstrap import sync_units  # noqa: E402
+from monitor.channels.replay import ReplayChannel  # noqa: E402
+from monitor.db import make_engine, make_session_factory  # noqa: E402
+from monitor.migrations import upgrade_database  # noqa: E402
+from monitor.pipeline import process_inbound  # noqa: E402
+from monitor.pipeline.poll import poll_channel  # noqa: E402
+from monitor.pipeline.route import load_catalogue  # noqa: E402
+from tests.conftest import fresh_database_url  # noqa: E402
+
+
+def demo_texts() -> list[str]:
+    lines = (REPO / "data" / "demo" / "posts.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["data"]["text"] for line in lines]
+
+
+def write_replay(path: Path, texts: list[str], posts: int) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with path.open("w", encoding="utf-8") as handle:
+        for n in range(posts):
+            post_id, author = str(1861000000000000000 + n), str(1700000000000000000 + n % 500)
+            data = {"id": post_id, "text": f"{texts[n % len(texts)]} #{n}", "author_id": author,
+                    "created_at": (start + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "conversation_id": post_id, "edit_history_tweet_ids": [post_id]}
+            users = [{"id": author, "username": f"user{n % 500}", "name": "User"}]
+            handle.write(json.dumps({"data": data, "includes": {"users": users}}, ensure_ascii=False) + "\n")
+
+
+def pipeline_rate(url: str, replay: Path, tagger, catalogue) -> float:  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    upgrade_database(engine)
+    with make_session_factory(engine)() as session:
+        sync_units(session, catalogue)
+        row = models.Channel(name="bench", kind="replay", config={"path": str(replay)})
+        session.add(row)
+        session.commit()
+        began = time.perf_counter()
+        channel, now = ReplayChannel(replay), datetime.now(UTC)
+        while poll_channel(session, row, channel, now=now).posts:  # 100 pages per poll at most
+            pass
+        process_inbound(session, tagger, catalogue, review_threshold=0.5, now=now)
+        elapsed = time.perf_counter() - began
+        queued = session.scalar(select(func.count()).where(models.Post.stage == "queued"))
+    engine.dispose()
+    return queued / elapsed
+
+
+def bulk_insert_rate(url: str, posts: int) -> float:
+    engine = make_engine(url)
+    upgrade_database(engine)
+    with make_session_factory(engine)() as session:
+        channel = models.Channel(name="bulk", kind="replay", config={})
+        session.add(channel)
+        session.commit()
+        now = datetime.now(UTC)
+        rows = [{"channel_id": channel.id, "external_id": str(n), "conversation_id": str(n), "text": f"post {n}",
+                 "posted_at": now, "ingested_at": now, "stage": "new", "mentions_account": True}
+                for n in range(posts)]
+        began = time.perf_counter()
+        for offset in range(0, posts, 1000):
+            session.execute(insert(models.Post), rows[offset:offset + 1000])
+        session.commit()
+        elapsed = time.perf_counter() - began
+    engine.dispose()
+    return posts / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20_000)
+    args = parser.parse_args()
+    catalogue = load_catalogue(REPO / "data" / "units.yaml")
+    texts = demo_texts()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        corpus = load_labeled(REPO / "data" / "labeled")
+        pipeline, card = train_model(corpus["text"].tolist(), corpus["label"].tolist())
+        save_model(pipeline, home / "tagger.skops", card)
+        tagger = load_model(home / "tagger.skops")
+        replay = home / "posts.jsonl"
+        write_replay(replay, texts, args.posts)
+        batch = [f"{texts[n % len(texts)]} #{n}" for n in range(args.posts)]
+        began = time.perf_counter()
+        tagger.predict(batch)
+        bare = args.posts / (time.perf_counter() - began)
+        print(f"{args.posts} posts; bare classifier {bare:,.0f} posts/s")
+        for engine in ("sqlite", "postgresql"):
+            for url in fresh_database_url(engine, home / engine if (home / engine).mkdir() is None else home):
+                rate = pipeline_rate(url, replay, tagger, catalogue)
+            for url in fresh_database_url(engine, home / f"{engine}-bulk" if (home / f"{engine}-bulk").mkdir() is None
+                                          else home):
+                bulk = bulk_insert_rate(url, args.posts)
+            print(f"{engine:10s} poll+ingest+classify+route+queue {rate:8,.0f} posts/s  "
+                  f"({rate / bare:.2f} of the bare classifier)   raw bulk insert {bulk:9,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
