@@ -20,7 +20,9 @@ from monitor.pipeline.usage import pause_for_budget, record_usage
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 100
+# Pagination runs to the end; this bound (a million posts at 100 a page) only guards against a
+# platform that never stops handing out next tokens.
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def poll_channel(session: Session, row: models.Channel, channel: Channel, *, now
                 break
             session.commit()
         else:
-            log.warning("channel %s: stopped after %d pages; the rest comes next poll", row.name, MAX_PAGES)
+            log.error("channel %s: still more after %d pages; checkpoint kept, pages stored", row.name, MAX_PAGES)
     except ChannelError as exc:
         return _record_failure(session, row, exc, now, pages, posts)
     if token is None and newest is not None:

@@ -88,3 +88,11 @@ def test_a_bad_post_is_recorded_on_its_page_and_the_rest_of_the_batch_lands(sess
     assert count(session, models.Post) == 2
     page = session.scalars(select(models.RawPage)).one()
     assert page.ingest_errors == ["item 1: skipped, missing field 'created_at'"]
+
+
+def test_a_backlog_of_more_than_a_hundred_pages_is_read_to_the_end_in_one_poll(session, tmp_path, now):
+    path = write_replay(tmp_path / "posts.jsonl", [x_line(n, f"post {n}") for n in range(1, 306)])
+    row = replay_channel_row(session, path)
+    outcome = poll_channel(session, row, ReplayChannel(path, page_size=2), now=now)
+    assert (outcome.pages, outcome.posts) == (153, 305)
+    assert row.checkpoint == str(BASE_ID + 305)
