@@ -104,7 +104,8 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> models.User | None:
+def token_in_use(session: Session, token: str) -> tuple[models.ApiToken, models.User] | None:
+    """The live token row and its active user, or None; reads only."""
     row = session.scalar(select(models.ApiToken).where(models.ApiToken.token_hash == token_digest(token),
                                                        models.ApiToken.revoked_at.is_(None)))
     if row is None:
@@ -112,6 +113,9 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> models.Use
     user = session.get(models.User, row.user_id)
     if user is None or not user.active:
         return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # at most one write per token every five minutes, not one per request
-    return user
+    return row, user
+
+
+def token_used_stale(row: models.ApiToken, *, now: datetime) -> bool:
+    """Whether the token's last use is worth writing: at most once every five minutes, not per request."""
+    return row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5)

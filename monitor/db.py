@@ -40,10 +40,35 @@ def _configure_sqlite(engine: Engine) -> None:
     # IMMEDIATE: a transaction takes the write lock when it starts, waiting out the busy
     # timeout. A deferred one that read first and writes later fails at once ("database is
     # locked") when another process wrote in between, e.g. two pollers of one channel.
+    # Read-only sessions (see `make_session_factory`) begin deferred: under WAL they read a
+    # snapshot and neither wait for nor block the writers.
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+READ_ONLY = "monitor_read_only"
+
+
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for `engine`; ``read_only`` ones read a snapshot on SQLite and must not write.
+
+    A deferred SQLite transaction that writes after another connection committed fails at
+    once with "database is locked", so whether such a write works would depend on timing:
+    a read-only session refuses every flush with `ReadOnlySessionError` instead.
+    """
+    if not read_only:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+    @event.listens_for(factory, "before_flush")
+    def _refuse_writes(session, _context, _instances):  # type: ignore[no-untyped-def]
+        if session.new or session.dirty or session.deleted:
+            raise ReadOnlySessionError("this session only reads; write through a read-write session")
+
+    return factory
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read-only session was asked to write."""

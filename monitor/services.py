@@ -23,10 +23,12 @@ class Services:
     settings: Settings
     engine: Engine = field(init=False)
     sessions: sessionmaker[Session] = field(init=False)
+    read_sessions: sessionmaker[Session] = field(init=False)  # for pages and API reads
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.db_url)
         self.sessions = make_session_factory(self.engine)
+        self.read_sessions = make_session_factory(self.engine, read_only=True)
 
     @cached_property
     def catalogue(self) -> Catalogue:

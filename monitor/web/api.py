@@ -11,17 +11,17 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor import models
-from monitor.accounts import user_for_token
+from monitor.accounts import token_in_use, token_used_stale
 from monitor.case_actions import CaseActionError, assign_case, move_case
 from monitor.learning import CorrectionError, record_correction
 from monitor.permissions import APPROVE, REPLY, VIEW, WORK, can
 from monitor.pipeline.forward import request_forward
 from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply
-from monitor.web.auth import db_session
+from monitor.web.auth import db_session, write_session
 from monitor.web.cases import load_case
 from monitor.web.queue import FILTERS, queue_rows
 
@@ -84,13 +84,18 @@ class ReplyOut(BaseModel):
     text: str
 
 
-def api_user(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+def api_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
              session: Session = Depends(db_session)) -> models.User:
-    user = user_for_token(session, credentials.credentials, now=datetime.now(UTC)) if credentials else None
-    if user is None:
+    found = token_in_use(session, credentials.credentials) if credentials else None
+    if found is None:
         raise HTTPException(status_code=401, detail="a valid API token is required",
                             headers={"WWW-Authenticate": "Bearer"})
-    session.commit()
+    token, user = found
+    now = datetime.now(UTC)
+    if token_used_stale(token, now=now):
+        with write_session(request, session) as writer:
+            writer.execute(update(models.ApiToken).where(models.ApiToken.id == token.id).values(last_used_at=now))
+            writer.commit()
     return user
 
 

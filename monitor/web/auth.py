@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from monitor import models
@@ -21,9 +24,34 @@ class LoginRequired(Exception):
     """A view needs a signed-in user."""
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session(request: Request):  # type: ignore[no-untyped-def]
-    with request.app.state.services.sessions() as session:
+    """The request's session: a read-only snapshot for GET and HEAD, read-write otherwise.
+
+    Reads then never queue behind the worker's batches for SQLite's write lock. A GET that
+    records something (presence, the language choice) writes through `write_session`.
+    """
+    services = request.app.state.services
+    factory = services.read_sessions if request.method in SAFE_METHODS else services.sessions
+    with factory() as session:
         yield session
+
+
+@contextmanager
+def write_session(request: Request, session: Session) -> Iterator[Session]:
+    """Where a request's incidental write goes; the caller commits.
+
+    A POST's own session is read-write (and on SQLite already holds the write lock, so a
+    second transaction would wait for it): the write goes there. A GET's session only
+    reads, so the write gets a short transaction of its own.
+    """
+    if request.method not in SAFE_METHODS:
+        yield session
+        return
+    with request.app.state.services.sessions() as writer:
+        yield writer
 
 
 def current_user(request: Request, session: Session = Depends(db_session)) -> models.User:
@@ -84,6 +112,7 @@ def switch_language(language: str, request: Request, session: Session = Depends(
         request.session["lang"] = language
         user = session.get(models.User, request.session.get("user_id") or 0)
         if user is not None:
-            user.language = language
-            session.commit()
+            with write_session(request, session) as writer:
+                writer.execute(update(models.User).where(models.User.id == user.id).values(language=language))
+                writer.commit()
     return RedirectResponse("/", status_code=303)

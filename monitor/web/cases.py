@@ -18,7 +18,7 @@ from monitor.pipeline.forward import FORWARDABLE, IN_FLIGHT, ForwardError, lates
 from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, reject_reply
 from monitor.reply_templates import suggest
 from monitor.sla import set_waiting
-from monitor.web.auth import current_user, db_session, require_csrf
+from monitor.web.auth import current_user, db_session, require_csrf, write_session
 from monitor.web.pages import render
 
 router = APIRouter(prefix="/cases")
@@ -38,23 +38,26 @@ def case_page(
     case_id: int, request: Request, user: models.User = Depends(current_user), session: Session = Depends(db_session),
 ) -> HTMLResponse:
     case = load_case(case_id, session, user)
-    mark_viewing(session, case, user, now=datetime.now(UTC))
+    mark_viewing(request, session, case, user, now=datetime.now(UTC))
     return render(request, "case.html", case_context(request, session, case, user))
 
 
 PRESENCE_WINDOW = timedelta(minutes=2)
 
 
-def mark_viewing(session: Session, case: models.Case, user: models.User, *, now: datetime) -> None:
-    view = session.get(models.CaseView, (case.id, user.id))
-    if view is None:
-        session.add(models.CaseView(case_id=case.id, user_id=user.id, seen_at=now))
-    else:
-        view.seen_at = now
-    try:
-        session.commit()
-    except IntegrityError:  # the same user in two tabs at once: either write will do
-        session.rollback()
+def mark_viewing(request: Request, session: Session, case: models.Case, user: models.User, *,
+                 now: datetime) -> None:
+    """Record that `user` has the case open (see `write_session` for where the write goes)."""
+    with write_session(request, session) as writer:
+        view = writer.get(models.CaseView, (case.id, user.id))
+        if view is None:
+            writer.add(models.CaseView(case_id=case.id, user_id=user.id, seen_at=now))
+        else:
+            view.seen_at = now
+        try:
+            writer.commit()
+        except IntegrityError:  # the same user in two tabs at once: either write will do
+            writer.rollback()
 
 
 def others_viewing(session: Session, case: models.Case, user: models.User, *, now: datetime) -> list[str]:
@@ -66,12 +69,12 @@ def others_viewing(session: Session, case: models.Case, user: models.User, *, no
 
 
 @router.get("/{case_id}/presence")
-def presence(case_id: int, user: models.User = Depends(current_user),
+def presence(case_id: int, request: Request, user: models.User = Depends(current_user),
              session: Session = Depends(db_session)) -> dict:
     """Polled by the open case page: who else is here, who holds it, and its version."""
     case = load_case(case_id, session, user)
     now = datetime.now(UTC)
-    mark_viewing(session, case, user, now=now)
+    mark_viewing(request, session, case, user, now=now)
     holder = session.get(models.User, case.assignee_id) if case.assignee_id else None
     return {"viewers": others_viewing(session, case, user, now=now), "version": case.version,
             "assignee": holder.username if holder else None}
