@@ -17,6 +17,7 @@ self-serve: the post did not mention or quote the account) goes ``manual``:
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -85,6 +86,29 @@ def reject_reply(
     reply.state, reply.error = "rejected", reason.strip()
     reply.approved_by_id = approver.id if approver else None
     _log(session, reply, "reply_rejected", approver, now, after={"state": "rejected", "reason": reason.strip()})
+
+
+POSTED_ID = re.compile(r"^(?:https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/\s]+/status(?:es)?/)?(\d{1,25})(?:[/?#]\S*)?$")
+
+
+def record_posted_by_hand(
+    session: Session, reply: models.Reply, *, actor: models.User, link: str, now: datetime
+) -> None:
+    """The team posted a ``manual`` reply on the platform themselves: it counts as sent from now.
+
+    ``link`` is the post's address or id (``https://x.com/<account>/status/<id>``, or just the
+    id), or empty when nobody has it; anything else is refused rather than stored.
+    """
+    if reply.state != "manual":
+        raise ReplyError(f"reply {reply.id} is {reply.state}; only a reply to post by hand can be marked posted")
+    link = link.strip()
+    match = POSTED_ID.match(link) if link else None
+    if link and match is None:
+        raise ReplyError("give the link to the post on X (…/status/<number>) or its number, or leave it empty")
+    case = session.get_one(models.Case, reply.case_id)
+    reply.error = None
+    _mark_sent(session, reply, case, Receipt(platform_id=match.group(1) if match else ""), "by_hand", now,
+               actor=actor)
 
 
 STALLED_AFTER = timedelta(minutes=2)
@@ -196,13 +220,14 @@ def _failed_state(exc: SinkError, sink: Sink) -> str:
 
 
 def _mark_sent(
-    session: Session, reply: models.Reply, case: models.Case, receipt: Receipt, sink_kind: str, now: datetime
+    session: Session, reply: models.Reply, case: models.Case, receipt: Receipt, sink_kind: str, now: datetime,
+    *, actor: models.User | None = None,
 ) -> None:
-    reply.state, reply.platform_id, reply.sent_at, reply.sink = "sent", receipt.platform_id, now, sink_kind
+    reply.state, reply.platform_id, reply.sent_at, reply.sink = "sent", receipt.platform_id or None, now, sink_kind
     before = case.status
     if case.status in REPLIED_FROM:
         case.status = "replied"
-    _log(session, reply, "reply_sent", None, now, after={"platform_id": receipt.platform_id},
+    _log(session, reply, "reply_sent", actor, now, after={"platform_id": receipt.platform_id, "sink": sink_kind},
          before={"status": before})
     session.commit()
 

@@ -15,7 +15,7 @@ from monitor.case_actions import TRANSITIONS, CaseActionError, assign_case, chec
 from monitor.learning import CorrectionError, record_correction
 from monitor.permissions import APPROVE, REPLY, VIEW, WORK, can
 from monitor.pipeline.forward import FORWARDABLE, IN_FLIGHT, ForwardError, latest_forward, request_forward
-from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, reject_reply
+from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, record_posted_by_hand, reject_reply
 from monitor.reply_templates import suggest
 from monitor.sla import set_waiting
 from monitor.web.auth import current_user, db_session, require_csrf, write_session
@@ -197,6 +197,21 @@ def reply(case_id: int, request: Request, text: str = Form(""), seen_reply: int 
     except ReplyError as exc:
         return refuse(request, session, case, user, exc)
     session.commit()
+    return back(case)
+
+
+@router.post("/{case_id}/by-hand/{reply_id}", dependencies=[Depends(require_csrf)])
+def posted_by_hand(case_id: int, reply_id: int, request: Request, link: str = Form(""),
+                   user: models.User = Depends(current_user), session: Session = Depends(db_session)):  # type: ignore[no-untyped-def]
+    """X would not take a reply from us, so someone posted it by hand: record it, with its link."""
+    case = load_case(case_id, session, user, REPLY)
+    reply = session.get(models.Reply, reply_id)
+    if reply is None or reply.case_id != case.id:
+        raise HTTPException(status_code=404, detail="no such reply")
+    try:
+        record_posted_by_hand(session, reply, actor=user, link=link, now=datetime.now(UTC))
+    except ReplyError as exc:
+        return refuse(request, session, case, user, exc)
     return back(case)
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -5,8 +7,8 @@ from monitor import models
 from monitor.channels.replay import ReplayChannel
 from monitor.pipeline import process_inbound
 from monitor.pipeline.poll import poll_channel
-from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, send_replies
-from monitor.sinks import SinkError
+from monitor.pipeline.reply import ReplyError, approve_reply, draft_reply, record_posted_by_hand, send_replies
+from monitor.sinks import ManualReplyRequired, SinkError
 from monitor.sinks.console import ConsoleSink
 from tests.factories import BASE_ID, replay_channel_row, write_replay, x_line
 
@@ -103,3 +105,52 @@ def test_a_claim_left_by_a_stopped_sender_is_looked_up_not_sent_again(session, c
     lines = (tmp_path / "sent.jsonl").read_text().splitlines()
     assert posted.state == lost.state == "sent"
     assert len(lines) == 2 and sum("never posted" in line for line in lines) == 1
+
+
+def _manual_reply(session, case, now):
+    """A reply that X refused from the account (self-serve rules), as send_replies leaves it."""
+    reply = draft_reply(session, case, "We have passed this to the roads unit.", author=None, now=now)
+    approve_reply(session, reply, approver=None, now=now)
+    session.commit()
+    send_replies(session, FlakySink(ManualReplyRequired("reply on X by hand: the post did not mention us")), now=now)
+    assert reply.state == "manual" and case.status != "replied"
+    return reply
+
+
+@pytest.mark.parametrize("link, platform_id", [
+    ("https://x.com/WorksMinistry/status/1862000000000000123", "1862000000000000123"),
+    ("https://twitter.com/WorksMinistry/status/1862000000000000124?s=20", "1862000000000000124"),
+    (" 1862000000000000125 ", "1862000000000000125"),
+    ("", None),
+])
+def test_a_reply_posted_by_hand_counts_as_sent_with_its_link(session, case, now, link, platform_id):
+    reply = _manual_reply(session, case, now)
+    officer = models.User(username="officer-by-hand", password_hash="x", role="agent")
+    session.add(officer)
+    session.flush()
+    later = now + timedelta(minutes=20)
+    record_posted_by_hand(session, reply, actor=officer, link=link, now=later)
+    assert (reply.state, reply.sink, reply.platform_id, reply.sent_at, reply.error) == (
+        "sent", "by_hand", platform_id, later, None)
+    assert case.status == "replied"
+    sent = session.scalars(select(models.Event).where(models.Event.reply_id == reply.id,
+                                                      models.Event.action == "reply_sent")).one()
+    assert sent.actor_id == officer.id and sent.after["sink"] == "by_hand"
+
+
+@pytest.mark.parametrize("link", ["https://example.com/phish", "see my post", "https://x.com/a/status/abc"])
+def test_a_link_that_is_not_a_post_on_x_is_refused(session, case, now, link):
+    reply = _manual_reply(session, case, now)
+    officer = models.User(username="officer-bad-link", password_hash="x", role="agent")
+    session.add(officer)
+    session.flush()
+    with pytest.raises(ReplyError, match="link to the post"):
+        record_posted_by_hand(session, reply, actor=officer, link=link, now=now)
+    assert reply.state == "manual"
+
+
+def test_only_a_reply_to_post_by_hand_can_be_marked_posted(session, case, now):
+    reply = draft_reply(session, case, "A draft", author=None, now=now)
+    with pytest.raises(ReplyError, match="only a reply to post by hand"):
+        record_posted_by_hand(session, reply, actor=None, link="", now=now)  # type: ignore[arg-type]
+    assert reply.state == "draft"

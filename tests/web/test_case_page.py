@@ -170,3 +170,29 @@ def test_a_case_can_be_marked_as_waiting_on_the_citizen(client, services):
     assert case_row(services, case.id).waiting_on == "citizen"
     assert "عدّاد مستوى الخدمة متوقف" in client.get(f"/cases/{case.id}").text
     assert actions(services, case.id)[-1] == "waiting_changed"
+
+
+def test_a_reply_x_refused_is_posted_by_hand_and_recorded_with_its_link(client, services):
+    case = fresh_case(services)
+    sign_in(client, "supervisor")
+    post_form(client, f"/cases/{case.id}/reply", text="We are on it.", seen_reply=0, confirm="1")
+    with services.sessions() as session:  # as the sender leaves it when X refuses the account's reply
+        reply = session.scalars(select(models.Reply).where(models.Reply.case_id == case.id)).one()
+        reply.state, reply.error = "manual", "reply on X by hand: the post did not mention the account"
+        session.commit()
+    html = client.get(f"/cases/{case.id}").text
+    by_hand_form = f'action="/cases/{case.id}/by-hand/{reply.id}"'
+    assert "انشره على X يدويًا" in html and by_hand_form in html  # Arabic is the default interface
+    sign_in(client, "viewer")
+    assert post_form(client, f"/cases/{case.id}/by-hand/{reply.id}", link="").status_code == 403
+    sign_in(client, "officer")
+    refused = post_form(client, f"/cases/{case.id}/by-hand/{reply.id}", link="https://example.com/x")
+    assert refused.status_code == 409 and "link to the post" in refused.text
+    link = "https://x.com/WorksMinistry/status/1862000000000000999"
+    assert post_form(client, f"/cases/{case.id}/by-hand/{reply.id}", link=link).status_code == 303
+    with services.sessions() as session:
+        reply = session.get(models.Reply, reply.id)
+        assert (reply.state, reply.sink, reply.platform_id) == ("sent", "by_hand", "1862000000000000999")
+        assert session.get(models.Case, case.id).status == "replied"
+    html = client.get(f"/cases/{case.id}").text
+    assert "انشره على X يدويًا" not in html and by_hand_form not in html

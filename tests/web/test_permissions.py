@@ -37,6 +37,7 @@ MATRIX = {
     ("POST", "/cases/{case_id}/forward"): (WORK, {"version": ""}),
     ("POST", "/cases/{case_id}/reply"): (REPLY, {"text": "ok", "seen_reply": "0", "confirm": "1"}),
     ("POST", "/cases/{case_id}/replies/{reply_id}/{decision}"): (APPROVE, {}),
+    ("POST", "/cases/{case_id}/by-hand/{reply_id}"): (REPLY, {"link": ""}),
     ("GET", "/api/cases"): (VIEW, None),
     ("GET", "/api/cases/{case_id}"): (VIEW, None),
     ("POST", "/api/cases/{case_id}/correct"): (WORK, {"label": "complaint"}),

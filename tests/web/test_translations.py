@@ -14,7 +14,9 @@ DYNAMIC = ["complaint", "praise", "inquiry", "other", "new", "triaged", "in_prog
            "escalate", "dismiss", "resolve", "reopen", "draft", "approved", "sending", "sent", "failed",
            "rejected", "admin", "supervisor", "agent", "unit", "viewer", "case_opened", "post_added", "claimed", "assigned", "escalated", "dismissed",
            "resolved", "reopened", "tag_corrected", "unit_corrected", "reply_drafted", "reply_approved",
-           "reply_rejected", "reply_sent", "reply_failed"]
+           "reply_rejected", "reply_sent", "reply_failed", "reply_not_posted", "manual", "unknown", "checking",
+           "post_edited", "post_forgotten", "waiting_changed", "external_status", "forward_requested",
+           "forward_tracking_number", "forward_not_received", "forward_failed", "sla_breached", "sla_warning"]
 
 
 def template_strings() -> set[str]:
