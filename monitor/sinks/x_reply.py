@@ -21,6 +21,7 @@ from monitor.sinks.x_text import length_problem
 
 BY_HAND = "reply on X by hand"
 LEADING_MENTIONS = re.compile(r"^(?:@\w+\s+)+")
+TIMELINE_PAGES = 32  # X's user timeline reaches back 3,200 posts, 100 a page
 
 
 class XReplySink:
@@ -46,17 +47,30 @@ class XReplySink:
         return Receipt(platform_id=str(data["id"]))
 
     def find_sent(self, reply: OutboundReply) -> Receipt | None:
-        """The ministry's recent reply to that post with that text, if X shows one."""
-        try:
-            response = self.api.call("get_users_tweets", id=self._account_id(), max_results=100,
-                                     tweet_fields=["referenced_tweets", "created_at"])
-            posts = parse_body(response).get("data") or []
-        except XApiError as exc:
-            raise SinkError(f"cannot look up the account's posts: {exc}") from None
-        for post in posts:
-            if _answers(post, reply):
-                return Receipt(platform_id=str(post["id"]))
-        return None
+        """The ministry's reply to that post with that text, if X shows one.
+
+        A reply is newer than the post it answers, so the account's posts since that post
+        (``since_id``) hold it if it went out: they are read to the end, page by page,
+        however many the account posted meanwhile. X serves a timeline's newest 3,200 posts
+        at most; reaching that bound without finding it is "cannot tell", never "not sent".
+        """
+        token: str | None = None
+        for _page in range(TIMELINE_PAGES):
+            try:
+                response = self.api.call("get_users_tweets", id=self._account_id(), max_results=100,
+                                         since_id=reply.in_reply_to_external_id, pagination_token=token,
+                                         tweet_fields=["referenced_tweets", "created_at"])
+                body = parse_body(response)
+            except XApiError as exc:
+                raise SinkError(f"cannot look up the account's posts: {exc}") from None
+            for post in body.get("data") or []:
+                if _answers(post, reply):
+                    return Receipt(platform_id=str(post["id"]))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise SinkError(f"the account posted more than X shows ({TIMELINE_PAGES * 100} posts) since the post "
+                        "answered; check on X by hand whether the reply went out")
 
     def _check(self, reply: OutboundReply) -> None:
         if not reply.summoned:

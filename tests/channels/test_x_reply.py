@@ -73,6 +73,26 @@ def test_a_reply_whose_response_timed_out_after_x_posted_it_is_found_not_posted_
     assert len([r for r in fake_x.requests if r["method"] == "POST"]) == 1
 
 
+def test_the_lookup_reads_every_post_since_the_one_answered_however_many_the_account_made(
+    session, fake_x, x_settings, open_case
+):
+    case, post_id = open_case()
+    reply = approved(session, case, "Thank you, the roads unit has the report.")
+    sink = XReplySink(x_settings)
+    fake_x.fail_next("post_then_slow", path="/2/tweets")
+    send_replies(session, sink, now=utcnow())
+    assert reply.state == "unknown"
+    for n in range(250):  # a busy afternoon: the lost reply is now far below the newest 100 posts
+        fake_x.add_post(f"Thank you for your report number {n}.", author=ACCOUNT["username"], mention=False,
+                        refs=[("replied_to", "1")])
+    send_replies(session, sink, now=utcnow())
+    [posted] = posted_replies(fake_x, post_id)
+    assert (reply.state, reply.platform_id) == ("sent", posted["id"])
+    assert len([r for r in fake_x.requests if r["method"] == "POST"]) == 1
+    lookups = [r for r in fake_x.requests if r["path"].endswith("/tweets") and r["method"] == "GET"]
+    assert len(lookups) == 3 and all(r["params"].get("since_id") == post_id for r in lookups)
+
+
 def test_a_reply_that_failed_before_x_posted_it_is_looked_up_then_sent_once(session, fake_x, x_settings, open_case):
     case, post_id = open_case()
     reply = approved(session, case, "Thank you, we are on it.")
