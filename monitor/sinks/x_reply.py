@@ -4,8 +4,8 @@ Before sending it refuses what X would refuse anyway: a reply to a post that
 did not mention or quote the ministry's account (self-serve access accepts
 only those; "reply on X by hand") and text over 280 weighted characters. The
 POST is never retried here: after a timeout or 5xx the pipeline marks the reply
-``unknown`` and calls ``find_sent``, which looks among the account's recent
-posts for a reply to that post with that text.
+``unknown`` and calls ``find_sent``, which looks among every post the account
+made since the post answered for a reply to it with that text.
 """
 
 from __future__ import annotations
