@@ -27,6 +27,9 @@ DATA = REPO / "data"
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
 
+# The stand-ins' fixtures (fake_x, fake_x_server, open311, open311_server), for every test.
+pytest_plugins = ("tests.stand_ins.fake_x", "tests.stand_ins.open311")
+
 
 def postgres_unavailable_reason() -> str | None:
     probe = create_engine(PG_URL, connect_args={"connect_timeout": 3})

@@ -3,7 +3,7 @@ approved, loses nothing and duplicates nothing (on each engine). `bench/crash.py
 
 import pytest
 
-from tests.channels.conftest import fake_x, fake_x_server, x_credentials  # noqa: F401 (fixtures)
+from tests.channels.conftest import x_credentials
 from tests.cli_run import monitor_env
 from tests.conftest import fresh_database_url
 from tests.stand_ins.crash import prepare, run_trial

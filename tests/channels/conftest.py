@@ -1,8 +1,7 @@
-"""The fake X API on loopback, settings pointing at it, and X channel rows."""
+"""Settings pointing at the fake X API (its fixtures: tests/stand_ins/fake_x.py), and X channel rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,23 +10,9 @@ from sqlalchemy.orm import Session
 from monitor import models
 from monitor.channels.x import XChannel
 from monitor.settings import Settings
-from tests.stand_ins.fake_x import ACCOUNT, FakeX, serve
+from tests.stand_ins.fake_x import ACCOUNT, FakeX
 
 X_TIMEOUT = 0.5
-
-
-@pytest.fixture(scope="session")
-def fake_x_server() -> Iterator[tuple[FakeX, str]]:
-    fake = FakeX()
-    with serve(fake) as base_url:
-        yield fake, base_url
-
-
-@pytest.fixture
-def fake_x(fake_x_server: tuple[FakeX, str]) -> FakeX:
-    fake, _ = fake_x_server
-    fake.reset()
-    return fake
 
 
 def x_credentials(base_url: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from monitor.settings import Settings
 from monitor.sinks.complaints import ComplaintsSink, load_service_codes
 from tests.conftest import DATA
 from tests.factories import replay_channel_row, write_replay, x_line
-from tests.stand_ins.open311 import API_KEY, Open311, open311, open311_server  # noqa: F401 (fixtures)
+from tests.stand_ins.open311 import API_KEY, Open311
 
 TIMEOUT = 0.5
 GEO = {"coordinates": {"type": "Point", "coordinates": [50.5861, 26.2285]}}

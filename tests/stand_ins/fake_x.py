@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -236,3 +237,17 @@ def serve(fake: FakeX) -> Iterator[str]:
     """Serve the fake on a free loopback port; yields its base URL."""
     with serve_asgi(create_app(fake)) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def fake_x_server() -> Iterator[tuple[FakeX, str]]:
+    fake = FakeX()
+    with serve(fake) as base_url:
+        yield fake, base_url
+
+
+@pytest.fixture
+def fake_x(fake_x_server: tuple[FakeX, str]) -> FakeX:
+    fake, _ = fake_x_server
+    fake.reset()
+    return fake

@@ -14,7 +14,7 @@ from monitor.sinks.complaints import ComplaintsSink, load_service_codes
 from monitor.web.app import create_app
 from monitor.worker import forward_job, forward_sync_job, replies_job
 from tests.conftest import DATA, fresh_database_url
-from tests.stand_ins.open311 import API_KEY, open311, open311_server  # noqa: F401 (fixtures)
+from tests.stand_ins.open311 import API_KEY
 from tests.web.conftest import add_posts, post_form, prepared_services, sign_in
 
 POTHOLE = "@WorksMinistry huge pothole on the highway, please fix"

@@ -16,10 +16,10 @@ from monitor.pipeline.poll import poll_channel
 from monitor.settings import Settings
 from monitor.web.app import create_app
 from monitor.worker import forward_job, forward_sync_job, replies_job
-from tests.channels.conftest import fake_x, fake_x_server, x_config, x_credentials  # noqa: F401 (fixtures)
+from tests.channels.conftest import x_config, x_credentials
 from tests.conftest import fresh_database_url
 from tests.stand_ins.fake_x import ACCOUNT
-from tests.stand_ins.open311 import API_KEY, open311, open311_server  # noqa: F401 (fixtures)
+from tests.stand_ins.open311 import API_KEY
 from tests.web.conftest import post_form, prepared_services, sign_in
 
 
