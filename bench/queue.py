@@ -1,11 +1,14 @@
 """Queue page and API latency with 100,000 cases and 10 concurrent clients, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/queue.py [--cases 100000] [--clients 10] [--requests 30] [--postgres URL]
+                                    [--writer-hold-ms 0]
 
 Seeds a fresh database through the real migrations (rows inserted in bulk), starts
 `monitor web` as a separate process on a free loopback port, signs each client in,
 and times GET / (the queue page), GET /?tag=complaint&sort=due, a text search, and
-GET /api/cases. Prints p50 / p95 per request kind and engine.
+GET /api/cases. Prints p50 / p95 per request kind and engine. With ``--writer-hold-ms N`` a
+thread plays the worker meanwhile: a write transaction that holds the lock N ms (an
+ingest batch), then a pause of the same length, over and over.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -129,19 +133,38 @@ def client_run(port: int, token: str, requests: int) -> dict[str, list[float]]:
     return times
 
 
+def write_batches(url: str, hold_ms: int, stop: threading.Event) -> int:
+    """The worker's side: write transactions holding the lock ``hold_ms``; returns how many committed."""
+    engine, done = make_engine(url), 0
+    while not stop.is_set():
+        with engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite, as every worker transaction
+            connection.execute(text("UPDATE cases SET priority = 'normal' WHERE id = 1"))
+            time.sleep(hold_ms / 1000)
+        done += 1
+        stop.wait(hold_ms / 1000)
+    engine.dispose()
+    return done
+
+
 def measure(label: str, url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as home:
         began = time.perf_counter()
         token = seed(url, args.cases)
         seeded = time.perf_counter() - began
         process, port = serve(url, Path(home))
+        stop, batches = threading.Event(), ThreadPoolExecutor(1)
+        writer = batches.submit(write_batches, url, args.writer_hold_ms, stop) if args.writer_hold_ms else None
         try:
             with ThreadPoolExecutor(args.clients) as pool:
                 results = list(pool.map(lambda _: client_run(port, token, args.requests), range(args.clients)))
         finally:
+            stop.set()
+            batches.shutdown()
             process.terminate()
             process.wait(timeout=30)
-    print(f"{label}: {args.cases} cases seeded in {seeded:.1f} s; {args.clients} clients x {args.requests} rounds")
+    print(f"{label}: {args.cases} cases seeded in {seeded:.1f} s; {args.clients} clients x {args.requests} rounds"
+          + (f"; a writer held the lock {args.writer_hold_ms} ms at a time ({writer.result()} batches)"
+             if writer else ""))
     for kind in results[0]:
         values = sorted(v for result in results for v in result[kind])
         p95 = values[int(0.95 * (len(values) - 1))]
@@ -154,6 +177,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--writer-hold-ms", type=int, default=0, help="play the worker: hold the write lock N ms")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         measure("SQLite", f"sqlite:///{tmp}/bench.db", args)
