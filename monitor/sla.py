@@ -208,6 +208,14 @@ class SlaRules:
     calendar: BusinessCalendar
     policies: list[Policy]
 
+    def due_at_opening(self, start: datetime, *, tag: str, priority: str, unit: str | None) -> datetime | None:
+        """A new case's earliest due time, as the sweep will compute it: its first-response and
+        resolution clocks both start at its first post, and the earlier one is due first."""
+        case = pd.DataFrame({"case_id": [0], "category": [tag], "priority": [priority], "unit": [unit]})
+        targets = apply_policies(case, self.policies).iloc[0]
+        minutes = [targets[kind] for kind in ("first_response", "resolution") if not pd.isna(targets[kind])]
+        return self.calendar.add_business_minutes(start, min(minutes)) if minutes else None
+
 
 def load_rules(data_dir: Path, tz: ZoneInfo) -> SlaRules:
     return SlaRules(load_calendar(data_dir / "calendar.yaml", tz), load_policies(data_dir / "sla.yaml"))

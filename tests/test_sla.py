@@ -140,3 +140,21 @@ def test_the_citizen_writing_again_ends_the_wait(rules):
     first = evaluated[evaluated["clock"] == "first_response"].iloc[0]
     # Sunday 08:00-09:00, then from the citizen's post on Monday 08:00 to 10:00
     assert (first["state"], first["used"]) == ("active", 180)
+
+
+@pytest.mark.parametrize("tag, priority, unit, due", [
+    ("complaint", "normal", "roads", "2026-11-29 11:00"),   # 240 business minutes from Sunday 07:00
+    ("complaint", "urgent", "roads", "2026-11-29 08:00"),   # the urgent rule: 60
+    ("complaint", "normal", "sewerage", "2026-11-29 09:00"),  # the unit's rule: 120
+    ("praise", "low", "roads", "2026-11-30 14:00"),          # 840 minutes: two working days of 7 hours
+    ("other", "low", None, None),                            # no rule: no SLA
+])
+def test_a_new_case_is_due_when_the_sweep_will_say(rules, tag, priority, unit, due):
+    """Posted on a Friday: every clock starts on Sunday at 07:00."""
+    opened = at("2026-11-27 10:00").to_pydatetime()
+    found = rules.due_at_opening(opened, tag=tag, priority=priority, unit=unit)
+    assert found == (None if due is None else at(due).to_pydatetime())
+    if due is not None:  # the same as the sweep's own computation
+        _, evaluated = clocks(logs("2026-11-27 10:00", category=tag, priority=priority, unit=unit), rules,
+                              "2026-11-27 10:30")
+        assert found == min(evaluated["due_at"]).to_pydatetime()
