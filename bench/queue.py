@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from monitor import models  # noqa: E402
 from monitor.accounts import add_user, create_token  # noqa: E402
 from monitor.bootstrap import sync_units  # noqa: E402
-from monitor.db import make_engine, make_session_factory  # noqa: E402
+from monitor.db import make_engine, make_session_factory, refresh_statistics  # noqa: E402
 from monitor.migrations import upgrade_database  # noqa: E402
 from monitor.pipeline.route import load_catalogue  # noqa: E402
 
@@ -67,6 +67,7 @@ def seed(url: str, cases: int) -> str:
                              "bench", now=datetime.now(UTC))
         session.commit()
         _bulk(session, channel.id, unit_ids, cases)
+    refresh_statistics(engine)  # as the worker's hourly job leaves a SQLite database (PostgreSQL: below)
     engine.dispose()
     return token
 

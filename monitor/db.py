@@ -51,6 +51,19 @@ def _configure_sqlite(engine: Engine) -> None:
 READ_ONLY = "monitor_read_only"
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's query planner current table statistics (``ANALYZE``).
+
+    Without them it picks the status index for the queue and sorts every open case (73 ms
+    with 100,000 cases) instead of reading the newest ones in order (0.2 ms). PostgreSQL's
+    autovacuum keeps its own statistics, so there it does nothing.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions for `engine`; ``read_only`` ones read a snapshot on SQLite and must not write.
 
