@@ -126,3 +126,25 @@ def test_supervisors_see_how_many_open_cases_are_past_their_sla(client, services
     add_posts(services, "@WorksMinistry pothole from last week")  # posted days ago: overdue
     sign_in(client, "supervisor")
     assert "تجاوزت موعد استحقاقها" in client.get("/").text
+
+
+def test_the_sla_counts_split_overdue_from_due_soon_and_ignore_later_and_closed_cases(services):
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.web.queue import sla_counts
+
+    now = datetime.now(UTC)
+    with services.sessions() as session:
+        supervisor = session.scalars(select(models.User).where(models.User.username == "supervisor")).one()
+        before = sla_counts(session, supervisor, now=now)
+    cases = add_posts(services, *[f"@WorksMinistry broken pavement number {n}" for n in range(5)])
+    dues = [now - timedelta(hours=2), now + timedelta(hours=1), now + timedelta(hours=3, minutes=50),
+            now + timedelta(hours=5), now - timedelta(hours=1)]
+    with services.sessions() as session:
+        for case, due in zip(cases, dues, strict=True):
+            row = session.get(models.Case, case.id)
+            row.sla_due_at = due
+            row.status = "resolved" if case is cases[-1] else row.status  # closed: not counted though overdue
+        session.commit()
+        late, soon = sla_counts(session, supervisor, now=now)
+    assert (late - before[0], soon - before[1]) == (1, 2)
