@@ -2,7 +2,10 @@
 
     .venv/bin/python bench/ingest.py [--posts 20000]
 
-In the same run, for comparison: the bare classifier's rate on the same texts, and the raw bulk
+Routing runs twice per engine: with the catalogue's rules alone (a deployment before its first
+retrain) and with the unit model behind them (as the worker runs once a version has one), which
+classifies the posts no rule matched a second time. In the same run, for comparison: the bare
+classifier's rate on the same texts (the tagger alone, without the unit model), and the raw bulk
 insert rate of the same post rows (Core INSERT, no pipeline). Prints posts/s and the ratios.
 """
 
@@ -18,6 +21,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +29,13 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from classifiers import load_labeled, load_model, save_model, train_model  # noqa: E402
+from classifiers import (  # noqa: E402
+    load_labeled,
+    load_model,
+    save_model,
+    train_model,
+    train_unit_model,
+)
 from monitor import models  # noqa: E402
 from monitor.bootstrap import sync_units  # noqa: E402
 from monitor.channels.replay import ReplayChannel  # noqa: E402
@@ -93,33 +103,43 @@ def bulk_insert_rate(url: str, posts: int) -> float:
     return posts / elapsed
 
 
+def trained_models(home: Path):  # type: ignore[no-untyped-def]
+    """The tagger and the unit model trained on data/labeled/, saved and loaded as the worker loads them."""
+    corpus = load_labeled(REPO / "data" / "labeled")
+    units = corpus[corpus["unit"] != ""]
+    loaded = []
+    for name, (pipeline, card) in (("tagger", train_model(corpus["text"].tolist(), corpus["label"].tolist())),
+                                   ("units", train_unit_model(units["text"].tolist(), units["unit"].tolist()))):
+        save_model(pipeline, home / f"{name}.skops", card)
+        loaded.append(load_model(home / f"{name}.skops"))
+    return loaded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20_000)
     args = parser.parse_args()
-    catalogue = load_catalogue(REPO / "data" / "units.yaml")
+    rules = load_catalogue(REPO / "data" / "units.yaml")
     texts = demo_texts()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        corpus = load_labeled(REPO / "data" / "labeled")
-        pipeline, card = train_model(corpus["text"].tolist(), corpus["label"].tolist())
-        save_model(pipeline, home / "tagger.skops", card)
-        tagger = load_model(home / "tagger.skops")
+        tagger, unit_model = trained_models(home)
         replay = home / "posts.jsonl"
         write_replay(replay, texts, args.posts)
         batch = [f"{texts[n % len(texts)]} #{n}" for n in range(args.posts)]
         began = time.perf_counter()
         tagger.predict(batch)
         bare = args.posts / (time.perf_counter() - began)
-        print(f"{args.posts} posts; bare classifier {bare:,.0f} posts/s")
+        print(f"{args.posts} posts; bare classifier (tagger only) {bare:,.0f} posts/s")
         for engine in ("sqlite", "postgresql"):
-            for url in fresh_database_url(engine, home / engine if (home / engine).mkdir() is None else home):
-                rate = pipeline_rate(url, replay, tagger, catalogue)
-            for url in fresh_database_url(engine, home / f"{engine}-bulk" if (home / f"{engine}-bulk").mkdir() is None
-                                          else home):
+            for routing, catalogue in (("rules", rules), ("rules+unit model", replace(rules, unit_model=unit_model))):
+                for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
+                    rate = pipeline_rate(url, replay, tagger, catalogue)
+                print(f"{engine:10s} poll+ingest+classify+route+queue, {routing:16s} {rate:8,.0f} posts/s  "
+                      f"({rate / bare:.2f} of the bare classifier)")
+            for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
                 bulk = bulk_insert_rate(url, args.posts)
-            print(f"{engine:10s} poll+ingest+classify+route+queue {rate:8,.0f} posts/s  "
-                  f"({rate / bare:.2f} of the bare classifier)   raw bulk insert {bulk:9,.0f} rows/s")
+            print(f"{engine:10s} raw bulk insert {bulk:9,.0f} rows/s")
 
 
 if __name__ == "__main__":

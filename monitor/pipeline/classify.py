@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifiers import detect_language, normalize_text
 from monitor import models
+from monitor.pipeline.posts import update_posts
 
 
 class Prediction(Protocol):
@@ -22,20 +24,25 @@ class Tagger(Protocol):
     def predict(self, texts: Sequence[str]) -> Sequence[Prediction]: ...
 
 
-def classify_posts(session: Session, tagger: Tagger, *, limit: int = 500) -> bool:
-    """Tag up to ``limit`` posts at stage ``new``; return whether more remain."""
-    posts = session.scalars(
-        select(models.Post).where(models.Post.stage == "new").order_by(models.Post.id).limit(limit + 1)
+def classify_posts(session: Session, tagger: Tagger, *, limit: int = 2000) -> bool:
+    """Tag up to ``limit`` posts at stage ``new``; return whether more remain.
+
+    Only the columns needed are read, and the batch is written back with one UPDATE by
+    primary key run over it (an ORM object per post and an UPDATE each cost more than the
+    model). Batches of 2,000 rather than 500: each call of the model has a fixed cost, which
+    made it 25-30% slower in batches of 500 (bench/ingest.py).
+    """
+    posts = session.execute(
+        select(models.Post.id, models.Post.text).where(models.Post.stage == "new").order_by(models.Post.id)
+        .limit(limit + 1)
     ).all()
     batch = posts[:limit]
     predictions = tagger.predict([post.text for post in batch])
-    for post, prediction in zip(batch, predictions, strict=True):
-        post.category = prediction.label
-        post.confidence = float(prediction.confidence)
-        post.category_source = "model"
-        post.model_version = tagger.version
-        post.language = detect_language(post.text)
-        post.search_text = normalize_text(post.text)
-        post.stage = "classified"
+    update_posts(session, [
+        {"post_id": post.id, "category": prediction.label, "confidence": float(prediction.confidence),
+         "category_source": "model", "model_version": tagger.version, "language": detect_language(post.text),
+         "search_text": normalize_text(post.text), "stage": "classified"}
+        for post, prediction in zip(batch, predictions, strict=True)
+    ])
     session.commit()
     return len(posts) > limit

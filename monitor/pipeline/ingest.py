@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from classifiers import normalize_text
 from monitor import models
 from monitor.channels import channel_class
 from monitor.channels.x_payload import PostRecord
@@ -68,15 +69,17 @@ def _apply_edit(session: Session, channel: models.Channel, record: PostRecord, n
                                                                          "edit_id": record.external_id},
                                  created_at=now))
         original.text, original.edit_id = record.text, record.external_id
+        if original.search_text is not None:  # routing reads it as the normalised text
+            original.search_text = normalize_text(record.text)
     return True
 
 
 def _insert_new(session: Session, rows: list[dict]) -> int:
+    """Insert the rows not stored yet, in one statement compiled once and reused for every page."""
     if not rows:
         return 0
     table = models.Post.__table__
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(rows).on_conflict_do_nothing(
-        index_elements=["channel_id", "external_id"]
-    )
-    return session.execute(statement).rowcount or 0
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+    # RETURNING counts what was inserted: psycopg reports no row count for a batch of parameter sets
+    return len(session.execute(statement.returning(table.c.id), rows).all())

@@ -1,77 +1,152 @@
-"""Queue: routed posts become cases. Posts of one conversation belong to one open case."""
+"""Queue: routed posts become cases. Posts of one conversation belong to one open case.
+
+A batch is read and written in bulk, in one transaction: one query finds the open cases
+of all the batch's conversations; the new cases go in with one INSERT that returns their
+ids, then the events with one INSERT, and the posts move to ``queued`` with one UPDATE by
+primary key (Core statements: the ORM's per-row bookkeeping cost as much again). A case
+opened earlier in the same batch is found in memory, so the posts of a new conversation
+that arrive together still make one case.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from monitor import models
+from monitor.pipeline.posts import update_posts
 from monitor.pipeline.route import Catalogue
 
 CLOSED_STATUSES = ("resolved", "dismissed")
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+# What queueing reads of a post: rows of these columns, not Post objects, which cost more.
+POST_COLUMNS = (
+    models.Post.id, models.Post.channel_id, models.Post.conversation_id, models.Post.external_id,
+    models.Post.category, models.Post.confidence, models.Post.unit_id, models.Post.priority,
+    models.Post.language, models.Post.posted_at,
+)
+
+Conversation = tuple[int, str]  # channel id, conversation id
+PendingEvent = tuple[Conversation, Row, str, dict]
 
 
 def enqueue_cases(
     session: Session, catalogue: Catalogue, *, review_threshold: float, now: datetime, limit: int = 500
 ) -> bool:
     """Attach up to ``limit`` routed posts to cases; return whether more remain."""
-    posts = session.scalars(
-        select(models.Post).where(models.Post.stage == "routed").order_by(models.Post.posted_at, models.Post.id)
+    posts = session.execute(
+        select(*POST_COLUMNS).where(models.Post.stage == "routed").order_by(models.Post.posted_at, models.Post.id)
         .limit(limit + 1)
     ).all()
+    batch = posts[:limit]
     slugs = dict(session.execute(select(models.Unit.id, models.Unit.slug)).all())
-    for post in posts[:limit]:
-        case = _open_case(session, post)
-        if case is None:
-            case = _new_case(post, catalogue, slugs, review_threshold, now)
-            session.add(case)
-            session.flush()
-            _event(session, case, post, "case_opened", now, after=_case_state(case))
+    existing = _open_cases(session, batch)
+    opened: dict[Conversation, dict] = {}  # new cases, as rows to insert, in the order they open
+    events: list[PendingEvent] = []
+    for post in batch:
+        key = _conversation(post)
+        if key in existing:
+            events.extend(_join_case(existing[key], post))
+        elif key in opened:
+            events.append(_join_opened(opened[key], post))
         else:
-            _add_to_case(case, post, now)
-            _event(session, case, post, "post_added", now, after={"post": post.external_id})
-            if case.waiting_on == "citizen":  # the citizen answered: the SLA clocks run again
-                case.waiting_on = None
-                _event(session, case, post, "waiting_changed", now, after={"waiting_on": ""})
-        post.case_id = case.id
-        post.stage = "queued"
+            opened[key] = _new_case(post, catalogue, slugs, review_threshold, now)
+            events.append((key, post, "case_opened", _case_state(opened[key])))
+    case_ids = {key: case.id for key, case in existing.items()} | _insert_cases(session, opened)
+    _insert_events(session, events, case_ids, now)
+    update_posts(session, [{"post_id": post.id, "case_id": case_ids[_conversation(post)], "stage": "queued"}
+                           for post in batch])
     session.commit()
     return len(posts) > limit
 
 
-def _open_case(session: Session, post: models.Post) -> models.Case | None:
-    return session.scalars(
+def _conversation(post: Row) -> Conversation:
+    return post.channel_id, post.conversation_id
+
+
+def _open_cases(session: Session, posts: Sequence[Row]) -> dict[Conversation, models.Case]:
+    """The newest open case of each of the posts' conversations, in one query."""
+    if not posts:
+        return {}
+    candidates = session.scalars(
         select(models.Case).where(
-            models.Case.channel_id == post.channel_id,
-            models.Case.conversation_id == post.conversation_id,
+            models.Case.conversation_id.in_({post.conversation_id for post in posts}),
+            models.Case.channel_id.in_({post.channel_id for post in posts}),
             models.Case.status.not_in(CLOSED_STATUSES),
-        ).order_by(models.Case.id.desc()).limit(1)
-    ).first()
+        ).order_by(models.Case.id)
+    ).all()
+    wanted = {_conversation(post) for post in posts}
+    return {key: case for case in candidates if (key := (case.channel_id, case.conversation_id)) in wanted}
 
 
-def _new_case(
-    post: models.Post, catalogue: Catalogue, slugs: dict[int, str], threshold: float, now: datetime
-) -> models.Case:
+def _join_case(case: models.Case, post: Row) -> list[PendingEvent]:
+    """A stored open case takes the post (and stops waiting on the citizen, who answered)."""
+    case.last_post_at, case.priority = _joined(case.last_post_at, case.priority, post)
+    events = [((case.channel_id, case.conversation_id), post, "post_added", {"post": post.external_id})]
+    if case.waiting_on == "citizen":  # the citizen answered: the SLA clocks run again
+        case.waiting_on = None
+        events.append((events[0][0], post, "waiting_changed", {"waiting_on": ""}))
+    return events
+
+
+def _join_opened(row: dict, post: Row) -> PendingEvent:
+    """A case opened earlier in this batch (not stored yet, never waiting) takes the post."""
+    row["last_post_at"], row["priority"] = _joined(row["last_post_at"], row["priority"], post)
+    return (row["channel_id"], row["conversation_id"]), post, "post_added", {"post": post.external_id}
+
+
+def _joined(last_post_at: datetime, priority: str, post: Row) -> tuple[datetime, str]:
+    """A case's last post time and priority once ``post`` joins it: priority only goes up."""
+    if PRIORITY_RANK.get(post.priority or "", 0) > PRIORITY_RANK.get(priority, 0):
+        priority = post.priority or priority
+    return max(last_post_at, post.posted_at), priority
+
+
+def _insert_cases(session: Session, opened: dict[Conversation, dict]) -> dict[Conversation, int]:
+    """Insert the new cases in one statement; each returned id comes with its conversation.
+
+    Asking for the ids in parameter order instead would make SQLite insert row by row.
+    """
+    if not opened:
+        return {}
+    cases = models.Case.__table__
+    statement = insert(cases).returning(cases.c.id, cases.c.channel_id, cases.c.conversation_id)
+    rows = session.execute(statement, list(opened.values()))
+    return {(row.channel_id, row.conversation_id): row.id for row in rows}
+
+
+def _insert_events(
+    session: Session, events: list[PendingEvent], case_ids: dict[Conversation, int], now: datetime
+) -> None:
+    if events:
+        session.execute(insert(models.Event.__table__), [
+            {"case_id": case_ids[key], "post_id": post.id, "action": action, "after": after, "created_at": now}
+            for key, post, action, after in events
+        ])
+
+
+def _new_case(post: Row, catalogue: Catalogue, slugs: dict[int, str], threshold: float, now: datetime) -> dict:
+    """The row of a case opened by ``post``."""
     category = post.category or "other"
     confidence = post.confidence or 0.0
-    return models.Case(
-        channel_id=post.channel_id,
-        conversation_id=post.conversation_id,
-        status="new",
-        category=category,
-        confidence=confidence,
-        needs_review=confidence < threshold,
-        unit_id=post.unit_id,
-        priority=post.priority or "normal",
-        language=post.language or "ar",
-        sla_due_at=sla_due(post.posted_at, category, slugs.get(post.unit_id or -1), catalogue),
-        opened_at=now,
-        first_post_at=post.posted_at,
-        last_post_at=post.posted_at,
-    )
+    return {
+        "channel_id": post.channel_id,
+        "conversation_id": post.conversation_id,
+        "status": "new",
+        "category": category,
+        "confidence": confidence,
+        "needs_review": confidence < threshold,
+        "unit_id": post.unit_id,
+        "priority": post.priority or "normal",
+        "language": post.language or "ar",
+        "sla_due_at": sla_due(post.posted_at, category, slugs.get(post.unit_id or -1), catalogue),
+        "opened_at": now,
+        "first_post_at": post.posted_at,
+        "last_post_at": post.posted_at,
+    }
 
 
 def sla_due(posted_at: datetime, category: str, unit_slug: str | None, catalogue: Catalogue) -> datetime | None:
@@ -82,20 +157,9 @@ def sla_due(posted_at: datetime, category: str, unit_slug: str | None, catalogue
     return None if hours is None else posted_at + timedelta(hours=float(hours))
 
 
-def _add_to_case(case: models.Case, post: models.Post, now: datetime) -> None:
-    case.last_post_at = max(case.last_post_at, post.posted_at)
-    if PRIORITY_RANK.get(post.priority or "", 0) > PRIORITY_RANK.get(case.priority, 0):
-        case.priority = post.priority or case.priority
-
-
-def _case_state(case: models.Case) -> dict:
+def _case_state(case: Mapping) -> dict:
+    """A new case's state as its ``case_opened`` event records it."""
     return {
-        "status": case.status, "category": case.category, "confidence": round(case.confidence, 4),
-        "unit_id": case.unit_id, "priority": case.priority, "needs_review": case.needs_review,
+        "status": case["status"], "category": case["category"], "confidence": round(case["confidence"], 4),
+        "unit_id": case["unit_id"], "priority": case["priority"], "needs_review": case["needs_review"],
     }
-
-
-def _event(
-    session: Session, case: models.Case, post: models.Post, action: str, now: datetime, *, after: dict
-) -> None:
-    session.add(models.Event(case_id=case.id, post_id=post.id, action=action, after=after, created_at=now))

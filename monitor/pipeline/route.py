@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from classifiers import UNIT_THRESHOLD, normalize_text
 from monitor import models
 from monitor.errors import ConfigError
+from monitor.pipeline.posts import update_posts
 
 PRIORITY_BY_TAG = {"complaint": "normal", "inquiry": "normal", "praise": "low", "other": "low"}
 NO_RULE = "no rule matched"
@@ -98,9 +99,18 @@ def route_text(text: str, category: str, catalogue: Catalogue) -> Routing:
     return route_texts([text], [category], catalogue)[0]
 
 
-def route_texts(texts: Sequence[str], categories: Sequence[str], catalogue: Catalogue) -> list[Routing]:
-    """Route a batch: rules decide; posts no rule matched go to the unit model in one call."""
-    routings = [route_by_rules(text, category, catalogue) for text, category in zip(texts, categories, strict=True)]
+def route_texts(
+    texts: Sequence[str], categories: Sequence[str], catalogue: Catalogue, *,
+    normalized: Sequence[str | None] | None = None,
+) -> list[Routing]:
+    """Route a batch: rules decide; posts no rule matched go to the unit model in one call.
+
+    ``normalized`` may hold each text already passed through `normalize_text` (a post's
+    ``search_text``), which saves normalising it again; None entries are normalised here.
+    """
+    known = normalized if normalized is not None else [None] * len(texts)
+    routings = [_route_normalized(normal if normal is not None else normalize_text(text), category, catalogue)
+                for text, category, normal in zip(texts, categories, known, strict=True)]
     unmatched = [i for i, routing in enumerate(routings) if routing.rule == NO_RULE]
     if catalogue.unit_model is None or not unmatched:
         return routings
@@ -123,14 +133,20 @@ def route_by_rules(text: str, category: str, catalogue: Catalogue) -> Routing:
     Longer terms match first and use up their words, so "street lights" counts
     for lighting and not also "street" for roads.
     """
-    remaining = f" {normalize_text(text)} "
-    scores: dict[str, int] = {}
+    return _route_normalized(normalize_text(text), category, catalogue)
+
+
+def _route_normalized(normalized: str, category: str, catalogue: Catalogue) -> Routing:
+    """`route_by_rules` on a text that `normalize_text` already normalised."""
+    text = f" {normalized} "
+    remaining, scores = text, {}
     for term, slug in catalogue.terms_longest_first:
+        if term not in remaining:  # the common case, and a single scan instead of one per prefix
+            continue
         remaining, found = _consume(remaining, term)
         if found:
             scores[slug] = scores.get(slug, 0) + found * len(term.split())
-    urgent = category == "complaint" and any(_consume(f" {normalize_text(text)} ", term)[1]
-                                             for term in catalogue.urgent_terms)
+    urgent = category == "complaint" and any(_occurs(text, term) for term in catalogue.urgent_terms)
     priority = "urgent" if urgent else PRIORITY_BY_TAG.get(category, "normal")
     if not scores:
         return Routing(catalogue.triage, priority, NO_RULE)
@@ -139,10 +155,18 @@ def route_by_rules(text: str, category: str, catalogue: Catalogue) -> Routing:
     return Routing(best, priority, f"keywords:{best}:{scores[best]}")
 
 
+WORD_STARTS = (" ", " ال", " وال", " بال", " لل")
+
+
+def _occurs(text: str, term: str) -> bool:
+    """Whether ``term`` occurs at a word start (as `_consume` would find it)."""
+    return term in text and any(prefix + term in text for prefix in WORD_STARTS)
+
+
 def _consume(text: str, term: str) -> tuple[str, int]:
     """Blank out each occurrence of ``term`` at a word start (after a space or the article ال)."""
     found = 0
-    for prefix in (" ", " ال", " وال", " بال", " لل"):
+    for prefix in WORD_STARTS:
         needle = prefix + term
         while needle in text:
             start = text.index(needle)
@@ -151,18 +175,23 @@ def _consume(text: str, term: str) -> tuple[str, int]:
     return text, found
 
 
-def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 500) -> bool:
-    """Route up to ``limit`` classified posts; return whether more remain."""
+def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 2000) -> bool:
+    """Route up to ``limit`` classified posts; return whether more remain.
+
+    Batches as large as the classify stage's, for the unit model's sake (a fixed cost per call).
+    """
     unit_ids = dict(session.execute(select(models.Unit.slug, models.Unit.id)).all())
-    posts = session.scalars(
-        select(models.Post).where(models.Post.stage == "classified").order_by(models.Post.id).limit(limit + 1)
+    posts = session.execute(
+        select(models.Post.id, models.Post.text, models.Post.category, models.Post.search_text)
+        .where(models.Post.stage == "classified").order_by(models.Post.id).limit(limit + 1)
     ).all()
     batch = posts[:limit]
-    routings = route_texts([post.text for post in batch], [post.category or "other" for post in batch], catalogue)
-    for post, routing in zip(batch, routings, strict=True):
-        post.unit_id = unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage)
-        post.priority = routing.priority
-        post.route_rule = routing.rule
-        post.stage = "routed"
+    routings = route_texts([post.text for post in batch], [post.category or "other" for post in batch], catalogue,
+                           normalized=[post.search_text for post in batch])
+    update_posts(session, [
+        {"post_id": post.id, "unit_id": unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage),
+         "priority": routing.priority, "route_rule": routing.rule, "stage": "routed"}
+        for post, routing in zip(batch, routings, strict=True)
+    ])
     session.commit()
     return len(posts) > limit
