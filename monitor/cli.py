@@ -183,7 +183,7 @@ def poll(
                                    now=datetime.now(UTC))
             out.print(f"{row.name}: {outcome.pages} page(s), {outcome.posts} post(s)"
                       + (f", error: {outcome.error}" if outcome.error else ""))
-        process_inbound(session, services.tagger, services.routing,
+        process_inbound(session, services.tagger, services.routing, sla_rules=services.sla_rules,
                         review_threshold=services.settings.review_threshold, now=datetime.now(UTC))
 
 

@@ -22,8 +22,7 @@ from monitor import models
 from monitor.db import make_engine
 from monitor.errors import MonitorError
 from monitor.migrations import current_revision, head_revision
-from monitor.pipeline.queue import sla_due
-from monitor.pipeline.route import Catalogue
+from monitor.sla import SlaRules
 
 TAGS = ("complaint", "praise", "inquiry", "other")
 CORRECTION = "correction"
@@ -35,7 +34,7 @@ class CorrectionError(MonitorError):
 
 def record_correction(
     session: Session, post: models.Post, *, label: str | None = None, unit: str | None = None,
-    user: models.User, now: datetime, catalogue: Catalogue | None = None,
+    user: models.User, now: datetime, sla_rules: SlaRules | None = None,
 ) -> models.LabeledExample | None:
     """Apply a reviewer's tag and/or unit (slug) to `post` and its case, and commit.
 
@@ -44,7 +43,8 @@ def record_correction(
     current one is no change (but a tag equal to the model's tag is a reviewer's confirmation:
     it becomes human and training data); with no change at all nothing is written and None
     is returned.
-    With `catalogue`, the case's SLA due time is recomputed for its new tag and unit.
+    With `sla_rules`, the case's SLA due time is recomputed for its new tag and unit at once
+    (otherwise the next SLA sweep does it).
     """
     post = session.scalars(select(models.Post).where(models.Post.id == post.id).with_for_update()
                            .execution_options(populate_existing=True)).one()
@@ -59,8 +59,8 @@ def record_correction(
         _set_tag(session, post, new_label, user, now)
     if new_unit is not None:
         _set_unit(session, post, new_unit, user, now)
-    if catalogue is not None and post.case is not None:
-        _recompute_sla(session, post.case, catalogue)
+    if sla_rules is not None and post.case is not None:
+        _recompute_sla(session, post.case, sla_rules)
     example = models.LabeledExample(
         post_id=post.id, text=post.text, label=new_label, unit_slug=new_unit.slug if new_unit else None,
         language=post.language, source=CORRECTION, created_by_id=user.id, created_at=now,
@@ -97,9 +97,10 @@ def _set_unit(session: Session, post: models.Post, unit: models.Unit, user: mode
     _event(session, post, "unit_corrected", user, now, before, {"unit": unit.slug, "route_rule": post.route_rule})
 
 
-def _recompute_sla(session: Session, case: models.Case, catalogue: Catalogue) -> None:
+def _recompute_sla(session: Session, case: models.Case, sla_rules: SlaRules) -> None:
     unit = session.get(models.Unit, case.unit_id) if case.unit_id else None
-    case.sla_due_at = sla_due(case.first_post_at, case.category, unit.slug if unit else None, catalogue)
+    case.sla_due_at = sla_rules.due_at_opening(case.first_post_at, tag=case.category, priority=case.priority,
+                                               unit=unit.slug if unit else None)
 
 
 def _event(session: Session, post: models.Post, action: str, user: models.User, now: datetime,

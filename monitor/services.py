@@ -13,6 +13,7 @@ from monitor.db import make_engine, make_session_factory
 from monitor.pipeline.route import Catalogue, load_catalogue
 from monitor.reply_templates import ReplyTemplate, load_templates
 from monitor.settings import Settings
+from monitor.sla import SlaRules, load_rules
 from monitor.sinks import Sink
 from monitor.sinks.complaints import ComplaintsSink, load_service_codes
 from monitor.sinks.console import ConsoleSink
@@ -33,6 +34,11 @@ class Services:
     @cached_property
     def catalogue(self) -> Catalogue:
         return load_catalogue(self.settings.data_dir / "units.yaml")
+
+    @cached_property
+    def sla_rules(self) -> SlaRules:
+        """The SLA policies (``data/sla.yaml``) on the business calendar (``data/calendar.yaml``)."""
+        return load_rules(self.settings.data_dir, self.settings.tz)
 
     @cached_property
     def tagger(self) -> Tagger:

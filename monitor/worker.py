@@ -32,7 +32,7 @@ from monitor.pipeline.poll import poll_channel
 from monitor.pipeline.reply import send_replies
 from monitor.report import publish_monthly_report, publish_weekly_report
 from monitor.services import Services
-from monitor.sla import load_rules, sweep_slas
+from monitor.sla import sweep_slas
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def poll_job(services: Services, channel_id: int) -> None:
 def inbound_job(services: Services) -> None:
     services.refresh_models()  # a rollback or a promotion elsewhere takes effect here
     with services.sessions() as session:
-        process_inbound(session, services.tagger, services.routing,
+        process_inbound(session, services.tagger, services.routing, sla_rules=services.sla_rules,
                         review_threshold=services.settings.review_threshold, now=datetime.now(UTC))
 
 
@@ -106,9 +106,8 @@ def retrain_job(services: Services) -> None:
 
 def sla_job(services: Services) -> None:
     """Warn before and flag after SLA due times; keep the queue's due times current."""
-    rules = load_rules(services.settings.data_dir, services.settings.tz)
     with services.sessions() as session:
-        written = sweep_slas(session, rules, warning_minutes=services.settings.sla_warning_minutes,
+        written = sweep_slas(session, services.sla_rules, warning_minutes=services.settings.sla_warning_minutes,
                              now=datetime.now(UTC))
     if written:
         log.info("sla sweep: %d warnings or breaches", written)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -21,6 +22,7 @@ from monitor.bootstrap import sync_units
 from monitor.db import make_engine
 from monitor.migrations import upgrade_database
 from monitor.pipeline.route import Catalogue, load_catalogue
+from monitor.sla import SlaRules, load_rules
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -99,6 +101,12 @@ def session(engine: Engine, catalogue: Catalogue) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return load_catalogue(DATA / "units.yaml")
+
+
+@pytest.fixture(scope="session")
+def sla_rules() -> SlaRules:
+    """The shipped SLA policies on the shipped calendar, in the default time zone (Bahrain)."""
+    return load_rules(DATA, ZoneInfo("Asia/Bahrain"))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -50,12 +50,13 @@ def test_a_tag_correction_is_stored_with_who_and_when_and_an_event(session, post
     assert event.before["category"] == "praise" and event.after["category"] == "complaint"
 
 
-def test_a_unit_correction_moves_the_post_and_its_case(session, post, officer, now, catalogue):
-    record_correction(session, post, label="complaint", unit="roads", user=officer, now=now, catalogue=catalogue)
+def test_a_unit_correction_moves_the_post_and_its_case(session, post, officer, now, sla_rules):
+    record_correction(session, post, label="complaint", unit="roads", user=officer, now=now, sla_rules=sla_rules)
     roads = session.scalar(select(models.Unit).where(models.Unit.slug == "roads"))
     assert post.unit_id == roads.id and post.case.unit_id == roads.id
     assert post.route_rule == "corrected by officer"
-    assert post.case.sla_due_at == now + timedelta(hours=48)  # roads' complaint SLA
+    # a complaint's first response: 240 business minutes from Wednesday 12:00 (Bahrain): Thursday 09:00
+    assert post.case.sla_due_at == datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
     actions = session.scalars(select(models.Event.action).where(models.Event.post_id == post.id)
                               .order_by(models.Event.id)).all()
     assert actions == ["tag_corrected", "unit_corrected"]

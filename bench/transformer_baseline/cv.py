@@ -18,7 +18,7 @@ OUT = Path(os.environ.get("BASELINE_OUT", "/tmp/transformer_baseline"))
 OUT.mkdir(parents=True, exist_ok=True)
 
 sys.path.insert(0, str(REPO))
-import numpy as np, pandas as pd, scipy.sparse as sp
+import numpy as np, scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression

@@ -1,5 +1,5 @@
 """Q4: model2vec static distillation of the local MiniLM (no hub), speed, size, embeddings for CV."""
-import os, time, json, subprocess
+import os, time, subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]

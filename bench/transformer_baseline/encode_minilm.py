@@ -1,5 +1,5 @@
 """Q2: MiniLM-L6 encoding speed, 1 torch thread, complaints texts; also caches embeddings."""
-import os, sys, time, json, platform
+import os, time, json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ and returns whether more work remains.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -17,17 +18,23 @@ from monitor.pipeline.ingest import ingest_pages
 from monitor.pipeline.queue import enqueue_cases
 from monitor.pipeline.route import Catalogue, route_posts
 
+if TYPE_CHECKING:  # monitor.sla imports monitor.case_actions, which imports this package
+    from monitor.sla import SlaRules
+
 
 def process_inbound(
     session: Session, tagger: Tagger, catalogue: Catalogue, *, review_threshold: float, now: datetime,
-    max_batches: int = 1000,
+    sla_rules: SlaRules | None = None, max_batches: int = 1000,
 ) -> None:
-    """Run every inbound stage after polling until nothing is left (bounded)."""
+    """Run every inbound stage after polling until nothing is left (bounded).
+
+    `sla_rules` give new cases their due time at once; without them the SLA sweep sets it.
+    """
     stages = (
         lambda: ingest_pages(session, now=now),
         lambda: classify_posts(session, tagger),
         lambda: route_posts(session, catalogue),
-        lambda: enqueue_cases(session, catalogue, review_threshold=review_threshold, now=now),
+        lambda: enqueue_cases(session, review_threshold=review_threshold, now=now, sla_rules=sla_rules),
     )
     for stage in stages:
         for _ in range(max_batches):

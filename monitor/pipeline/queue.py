@@ -11,14 +11,17 @@ that arrive together still make one case.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from monitor import models
 from monitor.pipeline.posts import update_posts
-from monitor.pipeline.route import Catalogue
+
+if TYPE_CHECKING:  # monitor.sla imports monitor.case_actions, which imports this package
+    from monitor.sla import SlaRules
 
 CLOSED_STATUSES = ("resolved", "dismissed")
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -34,9 +37,14 @@ PendingEvent = tuple[Conversation, Row, str, dict]
 
 
 def enqueue_cases(
-    session: Session, catalogue: Catalogue, *, review_threshold: float, now: datetime, limit: int = 500
+    session: Session, *, review_threshold: float, now: datetime, sla_rules: SlaRules | None = None,
+    limit: int = 500,
 ) -> bool:
-    """Attach up to ``limit`` routed posts to cases; return whether more remain."""
+    """Attach up to ``limit`` routed posts to cases; return whether more remain.
+
+    A new case's due time comes from `sla_rules` (``data/sla.yaml`` on the business
+    calendar), as the SLA sweep computes it; without rules it is left to the sweep.
+    """
     posts = session.execute(
         select(*POST_COLUMNS).where(models.Post.stage == "routed").order_by(models.Post.posted_at, models.Post.id)
         .limit(limit + 1)
@@ -53,7 +61,7 @@ def enqueue_cases(
         elif key in opened:
             events.append(_join_opened(opened[key], post))
         else:
-            opened[key] = _new_case(post, catalogue, slugs, review_threshold, now)
+            opened[key] = _new_case(post, sla_rules, slugs, review_threshold, now)
             events.append((key, post, "case_opened", _case_state(opened[key])))
     case_ids = {key: case.id for key, case in existing.items()} | _insert_cases(session, opened)
     _insert_events(session, events, case_ids, now)
@@ -128,10 +136,12 @@ def _insert_events(
         ])
 
 
-def _new_case(post: Row, catalogue: Catalogue, slugs: dict[int, str], threshold: float, now: datetime) -> dict:
+def _new_case(post: Row, sla_rules: SlaRules | None, slugs: dict[int, str], threshold: float, now: datetime) -> dict:
     """The row of a case opened by ``post``."""
-    category = post.category or "other"
+    category, priority = post.category or "other", post.priority or "normal"
     confidence = post.confidence or 0.0
+    due = None if sla_rules is None else sla_rules.due_at_opening(
+        post.posted_at, tag=category, priority=priority, unit=slugs.get(post.unit_id or -1))
     return {
         "channel_id": post.channel_id,
         "conversation_id": post.conversation_id,
@@ -140,21 +150,13 @@ def _new_case(post: Row, catalogue: Catalogue, slugs: dict[int, str], threshold:
         "confidence": confidence,
         "needs_review": confidence < threshold,
         "unit_id": post.unit_id,
-        "priority": post.priority or "normal",
+        "priority": priority,
         "language": post.language or "ar",
-        "sla_due_at": sla_due(post.posted_at, category, slugs.get(post.unit_id or -1), catalogue),
+        "sla_due_at": due,
         "opened_at": now,
         "first_post_at": post.posted_at,
         "last_post_at": post.posted_at,
     }
-
-
-def sla_due(posted_at: datetime, category: str, unit_slug: str | None, catalogue: Catalogue) -> datetime | None:
-    """Wall-clock SLA due time from the unit's hours for the tag (business hours come later)."""
-    hours = catalogue.default_sla_hours.get(category)
-    if unit_slug is not None and unit_slug in {unit.slug for unit in catalogue.units}:
-        hours = catalogue.unit(unit_slug).sla_hours.get(category, hours)
-    return None if hours is None else posted_at + timedelta(hours=float(hours))
 
 
 def _case_state(case: Mapping) -> dict:

@@ -34,7 +34,6 @@ class UnitRule:
     name_ar: str
     name_en: str
     terms: tuple[str, ...]
-    sla_hours: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,6 @@ class Catalogue:
     units: tuple[UnitRule, ...]
     triage: str
     urgent_terms: tuple[str, ...]
-    default_sla_hours: dict[str, float] = field(default_factory=dict)
     # The learned fallback: anything with predict(texts) -> [(label, confidence)], e.g. a Tagger.
     unit_model: Any = field(default=None, compare=False)
     unit_threshold: float = UNIT_THRESHOLD
@@ -72,7 +70,6 @@ def load_catalogue(path: Path) -> Catalogue:
             units=units,
             triage=raw["triage_unit"],
             urgent_terms=tuple(_normalised_terms(raw.get("urgent_terms", {}))),
-            default_sla_hours=dict(raw.get("default_sla_hours", {})),
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise ConfigError(f"unit catalogue {path}: {exc!r}") from exc
@@ -86,7 +83,7 @@ def _unit_rule(entry: dict) -> UnitRule:
     terms += [normalize_text(tag.replace("_", " ")) for tag in entry.get("hashtags", [])]
     return UnitRule(
         slug=entry["slug"], name_ar=entry["name_ar"], name_en=entry["name_en"],
-        terms=tuple(term for term in terms if term), sla_hours=dict(entry.get("sla_hours", {})),
+        terms=tuple(term for term in terms if term),
     )
 
 

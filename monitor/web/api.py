@@ -129,11 +129,12 @@ def get_case(case_id: int, user: models.User = Depends(api_user), session: Sessi
 
 
 @router.post("/cases/{case_id}/correct", response_model=CaseOut)
-def correct_case(case_id: int, body: Correction, user: models.User = Depends(api_user),
+def correct_case(case_id: int, body: Correction, request: Request, user: models.User = Depends(api_user),
                  session: Session = Depends(db_session)) -> CaseOut:
     case = load_case(case_id, session, user, WORK)
     try:
-        record_correction(session, case.posts[0], label=body.label, unit=body.unit, user=user, now=datetime.now(UTC))
+        record_correction(session, case.posts[0], label=body.label, unit=body.unit, user=user, now=datetime.now(UTC),
+                          sla_rules=request.app.state.services.sla_rules)
     except CorrectionError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     session.refresh(case)

@@ -242,7 +242,7 @@ def correct(case_id: int, request: Request, label: str = Form(""), unit: str = F
     try:
         check_version(case, version)
         record_correction(session, case.posts[0], label=label or None, unit=unit or None, user=user,
-                          now=datetime.now(UTC), catalogue=request.app.state.services.catalogue)
+                          now=datetime.now(UTC), sla_rules=request.app.state.services.sla_rules)
     except (CaseActionError, CorrectionError) as exc:
         return refuse(request, session, case, user, exc)
     return back(case)

@@ -10,24 +10,28 @@ from monitor.pipeline.poll import poll_channel
 from tests.factories import replay_channel_row, write_replay, x_line
 
 
-def run_inbound(session, tmp_path, lines, tagger, catalogue, now, threshold=0.0):
+def run_inbound(session, tmp_path, lines, tagger, catalogue, now, threshold=0.0, sla_rules=None):
     path = write_replay(tmp_path / "posts.jsonl", lines)
     row = replay_channel_row(session, path)
     poll_channel(session, row, ReplayChannel(path), now=now)
-    process_inbound(session, tagger, catalogue, review_threshold=threshold, now=now)
+    process_inbound(session, tagger, catalogue, review_threshold=threshold, now=now, sla_rules=sla_rules)
     return session.scalars(select(models.Case).order_by(models.Case.id)).all()
 
 
-def test_posts_are_tagged_routed_and_queued_as_cases(session, tmp_path, tiny_tagger, catalogue, now):
+def test_posts_are_tagged_routed_and_queued_as_cases(session, tmp_path, tiny_tagger, catalogue, now, sla_rules):
     lines = [x_line(1, "@WorksMinistry huge pothole on our street, my car is damaged, please fix it"),
              x_line(2, "@WorksMinistry المجاري طافحة من أسبوع في شارعنا")]
-    cases = run_inbound(session, tmp_path, lines, tiny_tagger, catalogue, now)
+    cases = run_inbound(session, tmp_path, lines, tiny_tagger, catalogue, now, sla_rules=sla_rules)
     assert [(case.category, case.unit.slug) for case in cases] == [("complaint", "roads"),
                                                                    ("complaint", "sewerage")]
     posts = session.scalars(select(models.Post).order_by(models.Post.posted_at)).all()
     assert [post.language for post in posts] == ["en", "ar"]
     assert all(post.stage == "queued" and post.model_version == tiny_tagger.version for post in posts)
-    assert all(case.sla_due_at is not None and case.sla_due_at > case.first_post_at for case in cases)
+    # due as the SLA sweep computes it: the unit's, tag's and priority's policy on the business calendar
+    assert [case.sla_due_at for case in cases] == [
+        sla_rules.due_at_opening(case.first_post_at, tag=case.category, priority=case.priority, unit=case.unit.slug)
+        for case in cases]
+    assert all(case.sla_due_at > case.first_post_at for case in cases)
     events = session.scalars(select(models.Event.action).order_by(models.Event.id)).all()
     assert events == ["case_opened", "case_opened"]
 

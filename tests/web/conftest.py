@@ -66,7 +66,8 @@ def add_posts(services: Services, *texts: str, conversation: int | None = None) 
     with services.sessions() as session:
         row = replay_channel_row(session, path, name=f"replay-{numbers[0]}")
         poll_channel(session, row, ReplayChannel(path), now=now)
-        process_inbound(session, services.tagger, services.catalogue, review_threshold=0.5, now=now)
+        process_inbound(session, services.tagger, services.catalogue, review_threshold=0.5, now=now,
+                        sla_rules=services.sla_rules)
         return session.scalars(select(models.Case).join(models.Post).where(models.Post.raw_page_id.is_not(None))
                                .where(models.Case.channel_id == row.id).order_by(models.Case.id)).unique().all()
 
