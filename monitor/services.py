@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,10 +36,20 @@ class Services:
     def catalogue(self) -> Catalogue:
         return load_catalogue(self.settings.data_dir / "units.yaml")
 
-    @cached_property
+    @property
     def sla_rules(self) -> SlaRules:
-        """The SLA policies (``data/sla.yaml``) on the business calendar (``data/calendar.yaml``)."""
-        return load_rules(self.settings.data_dir, self.settings.tz)
+        """The SLA policies (``data/sla.yaml``) on the business calendar (``data/calendar.yaml``).
+
+        Read again when either file changes, so an edited policy or a new holiday applies
+        from the next case and sweep without a restart.
+        """
+        stamp = tuple(path.stat().st_mtime_ns if path.exists() else None for path in self._sla_files())
+        if getattr(self, "_sla_stamp", None) != stamp:
+            self._sla_rules, self._sla_stamp = load_rules(self.settings.data_dir, self.settings.tz), stamp
+        return self._sla_rules
+
+    def _sla_files(self) -> tuple[Path, Path]:
+        return self.settings.data_dir / "sla.yaml", self.settings.data_dir / "calendar.yaml"
 
     @cached_property
     def tagger(self) -> Tagger:

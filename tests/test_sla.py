@@ -158,3 +158,25 @@ def test_a_new_case_is_due_when_the_sweep_will_say(rules, tag, priority, unit, d
         _, evaluated = clocks(logs("2026-11-27 10:00", category=tag, priority=priority, unit=unit), rules,
                               "2026-11-27 10:30")
         assert found == min(evaluated["due_at"]).to_pydatetime()
+
+
+def test_the_services_read_the_sla_files_again_when_they_change(tmp_path):
+    import os
+    import shutil
+
+    from monitor.services import Services
+    from monitor.settings import Settings
+
+    for name in ("sla.yaml", "calendar.yaml"):
+        shutil.copy(REPO_ROOT / "data" / name, tmp_path / name)
+    services = Services(Settings(home=tmp_path, data_dir=tmp_path))
+    first = services.sla_rules
+    assert services.sla_rules is first  # unchanged files: not read again
+    policies = tmp_path / "sla.yaml"
+    policies.write_text(policies.read_text(encoding="utf-8").replace(
+        "{tag: praise, first_response: 840}", "{tag: praise, first_response: 60}"), encoding="utf-8")
+    os.utime(policies, ns=(0, policies.stat().st_mtime_ns + 1_000_000_000))
+    opened = at("2026-11-22 08:00").to_pydatetime()
+    assert services.sla_rules.due_at_opening(opened, tag="praise", priority="low", unit=None) == at(
+        "2026-11-22 09:00").to_pydatetime()
+    services.engine.dispose()

@@ -14,7 +14,6 @@ from monitor import charts, models
 from monitor.event_log import read_logs
 from monitor.figures import Period, compute_figures
 from monitor.permissions import VIEW, can
-from monitor.sla import SlaRules, load_rules
 from monitor.web.auth import current_user, db_session
 from monitor.web.i18n import DIRECTION, pick_language, translations
 from monitor.web.pages import render
@@ -74,19 +73,11 @@ def _choice(request: Request, session: Session, user: models.User) -> tuple[Peri
 
 def _figures(request: Request, session: Session, period: Period, unit: str | None) -> dict[str, pd.DataFrame]:
     settings = request.app.state.services.settings
-    rules = _rules(request)
+    rules = request.app.state.services.sla_rules
     low, high = period.bounds(settings.tz)
     chosen = select(models.Case.id).where(models.Case.first_post_at >= low.to_pydatetime(),
                                           models.Case.first_post_at < high.to_pydatetime())
     return compute_figures(read_logs(session, chosen), rules, period, datetime.now(UTC), unit)
-
-
-def _rules(request: Request) -> SlaRules:
-    state = request.app.state
-    if getattr(state, "sla_rules", None) is None:
-        settings = state.services.settings
-        state.sla_rules = load_rules(settings.data_dir, settings.tz)
-    return state.sla_rules
 
 
 def _charts(figures: dict[str, pd.DataFrame], language: str, names: dict[str, str]) -> dict[str, object]:
