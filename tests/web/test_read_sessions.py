@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from monitor import models
 from monitor.accounts import create_token
@@ -24,16 +26,12 @@ def test_a_read_only_session_refuses_to_write(services):
 
 
 def test_pages_answer_while_another_process_holds_the_write_lock(services, client):
-    """A worker's batch holds SQLite's write lock; the queue must not queue behind it."""
-    if services.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL readers never wait for writers; the write lock is SQLite's")
+    """A worker's batch holds the write lock; the queue must not queue behind it."""
     case = add_posts(services, "@WorksMinistry the streetlight on our road is out")[0]
     sign_in(client)
     headers = _bearer(services)
     assert client.get("/api/cases", headers=headers).status_code == 200  # its use is recorded now, not below
-    writer = sqlite3.connect(services.engine.url.database, timeout=1, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # what every worker transaction takes first
-    try:
+    with _worker_batch(services):
         answers: dict[str, int] = {}
 
         def read() -> None:
@@ -42,13 +40,28 @@ def test_pages_answer_while_another_process_holds_the_write_lock(services, clien
 
         reader = threading.Thread(target=read)
         reader.start()
-        reader.join(timeout=10)  # the busy timeout is 30 s: a reader that waited would still be here
+        reader.join(timeout=10)  # SQLite's busy timeout is 30 s: a reader that waited would still be here
         assert not reader.is_alive(), "a page waited for the write lock"
         assert answers == {"queue": 200, "api": 200}
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     assert client.get(f"/cases/{case.id}").status_code == 200  # the page's presence write still works
+
+
+@contextmanager
+def _worker_batch(services) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Another connection in the middle of a write: SQLite's write lock, or PostgreSQL's lock on cases."""
+    if services.engine.dialect.name == "sqlite":
+        writer = sqlite3.connect(services.engine.url.database, timeout=1, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # what every worker transaction takes first
+        try:
+            yield
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        return
+    with services.engine.connect() as writer, writer.begin():
+        writer.execute(text("LOCK TABLE cases IN EXCLUSIVE MODE"))  # blocks every writer of cases
+        writer.execute(text("UPDATE cases SET priority = priority"))
+        yield
 
 
 def test_a_get_still_records_presence_and_token_use(services, client):
