@@ -44,7 +44,12 @@ from monitor.migrations import upgrade_database  # noqa: E402
 from monitor.pipeline import process_inbound  # noqa: E402
 from monitor.pipeline.poll import poll_channel  # noqa: E402
 from monitor.pipeline.route import load_catalogue  # noqa: E402
+from monitor.settings import Settings  # noqa: E402
+from monitor.sla import load_rules  # noqa: E402
 from tests.conftest import fresh_database_url  # noqa: E402
+
+
+SLA_RULES = load_rules(REPO / "data", Settings().tz)  # new cases get their due time, as in the worker
 
 
 def demo_texts() -> list[str]:
@@ -76,7 +81,7 @@ def pipeline_rate(url: str, replay: Path, tagger, catalogue) -> float:  # type: 
         channel, now = ReplayChannel(replay), datetime.now(UTC)
         while poll_channel(session, row, channel, now=now).posts:  # 100 pages per poll at most
             pass
-        process_inbound(session, tagger, catalogue, review_threshold=0.5, now=now)
+        process_inbound(session, tagger, catalogue, review_threshold=0.5, now=now, sla_rules=SLA_RULES)
         elapsed = time.perf_counter() - began
         queued = session.scalar(select(func.count()).where(models.Post.stage == "queued"))
     engine.dispose()

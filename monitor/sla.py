@@ -210,11 +210,23 @@ class SlaRules:
 
     def due_at_opening(self, start: datetime, *, tag: str, priority: str, unit: str | None) -> datetime | None:
         """A new case's earliest due time, as the sweep will compute it: its first-response and
-        resolution clocks both start at its first post, and the earlier one is due first."""
-        case = pd.DataFrame({"case_id": [0], "category": [tag], "priority": [priority], "unit": [unit]})
-        targets = apply_policies(case, self.policies).iloc[0]
-        minutes = [targets[kind] for kind in ("first_response", "resolution") if not pd.isna(targets[kind])]
-        return self.calendar.add_business_minutes(start, min(minutes)) if minutes else None
+        resolution clocks both start at its first post, and the earlier one is due first.
+
+        Called for every new case by the queue stage, so it is plain Python (about 30 µs),
+        not the sweep's pandas (4 ms a call); a test holds the two to the same answer.
+        """
+        minutes = _opening_minutes(self.policies, tag, priority, unit)
+        return None if minutes is None else self.calendar.add_business_minutes(start, minutes)
+
+
+def _opening_minutes(policies: list[Policy], tag: str, priority: str, unit: str | None) -> float | None:
+    """The earlier of the first-response and resolution targets of the policy `apply_policies` picks."""
+    case = {"tag": tag, "priority": priority, "unit": unit}
+    for policy in sorted(policies, key=lambda rule: -rule.specificity):  # stable: the first of equals wins
+        if all(getattr(policy, key) in (None, value) for key, value in case.items()):
+            minutes = [policy.targets[kind] for kind in ("first_response", "resolution") if kind in policy.targets]
+            return min(minutes) if minutes else None
+    return None
 
 
 def load_rules(data_dir: Path, tz: ZoneInfo) -> SlaRules:
