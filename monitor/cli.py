@@ -212,7 +212,6 @@ def report(
     """Write the public transparency report of one month."""
     from monitor.figures import Period
     from monitor.report import write_report
-    from monitor.sla import load_rules
 
     try:
         chosen = Period.month(period)
@@ -221,7 +220,7 @@ def report(
     settings = _settings()
     services = _services(settings)
     with services.sessions() as session:
-        write_report(session, load_rules(settings.data_dir, settings.tz), chosen, out_dir, datetime.now(UTC))
+        write_report(session, services.sla_rules, chosen, out_dir, datetime.now(UTC))
     out.print(f"report {period}: {out_dir / 'report.html'}, report.csv, report.json")
 
 

@@ -23,7 +23,7 @@ from monitor import charts, models
 from monitor.calendar import hijri_label
 from monitor.event_log import read_logs
 from monitor.figures import Period, compute_figures
-from monitor.sla import SlaRules, load_rules
+from monitor.sla import SlaRules
 
 SCHEMA_VERSION = "1.0"
 SMALL = 5
@@ -115,8 +115,7 @@ def publish_monthly_report(services, *, now: datetime) -> str:  # type: ignore[n
     this_month = now.astimezone(settings.tz).date().replace(day=1)
     label = (this_month - timedelta(days=1)).strftime("%Y-%m")
     with services.sessions() as session:
-        write_report(session, load_rules(settings.data_dir, settings.tz), Period.month(label),
-                     settings.home / "reports" / label, now)
+        write_report(session, services.sla_rules, Period.month(label), settings.home / "reports" / label, now)
     return label
 
 
@@ -128,7 +127,7 @@ def publish_weekly_report(services, *, now: datetime) -> str:  # type: ignore[no
     period = Period(this_sunday - timedelta(days=7), this_sunday)
     label = f"week-{period.start.isoformat()}"
     with services.sessions() as session:
-        write_report(session, load_rules(settings.data_dir, settings.tz), period, settings.home / "reports" / label, now)
+        write_report(session, services.sla_rules, period, settings.home / "reports" / label, now)
     return label
 
 
