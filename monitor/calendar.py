@@ -10,6 +10,7 @@ calls. Hijri dates use the Umm al-Qura tables of ``hijridate``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -83,10 +84,16 @@ class BusinessCalendar:
 
     def add_business_minutes(self, start: datetime, minutes: float) -> datetime:
         """The earliest instant ``minutes`` working minutes after ``start``."""
-        if minutes <= 0:
-            return start
-        target = self.clock_seconds(np.array([_epoch(start)]))[0] + minutes * 60
-        return datetime.fromtimestamp(float(self.clock_inverse(np.array([target]))[0]), UTC)
+        return self.add_business_minutes_each([start], [minutes])[0]
+
+    def add_business_minutes_each(self, starts: Sequence[datetime], minutes: Sequence[float]) -> list[datetime]:
+        """`add_business_minutes` of each start and its minutes, in one pass over the calendar."""
+        if not starts:
+            return []
+        targets = self.clock_seconds(np.array([_epoch(start) for start in starts])) + np.array(minutes) * 60
+        instants = self.clock_inverse(targets)
+        return [start if wanted <= 0 else datetime.fromtimestamp(float(instant), UTC)
+                for start, wanted, instant in zip(starts, minutes, instants, strict=True)]
 
     def clock_seconds(self, instants: np.ndarray) -> np.ndarray:
         """Business-clock readings (working seconds since the table's first day) of epoch seconds."""

@@ -14,9 +14,11 @@ Targets come from ``data/sla.yaml``; the most specific rule (unit, tag, priority
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from zoneinfo import ZoneInfo
 
@@ -207,20 +209,48 @@ class SlaRules:
 
     calendar: BusinessCalendar
     policies: list[Policy]
+    # Targets by (tag, priority, unit), filled as cases open; the rules are replaced, not edited.
+    _minutes: dict[tuple[str, str, str | None], float | None] = field(default_factory=dict, repr=False, compare=False)
 
     def due_at_opening(self, start: datetime, *, tag: str, priority: str, unit: str | None) -> datetime | None:
         """A new case's earliest due time, as the sweep will compute it: its first-response and
         resolution clocks both start at its first post, and the earlier one is due first.
 
-        Called for every new case by the queue stage, so it is plain Python (about 30 µs),
-        not the sweep's pandas (4 ms a call); a test holds the two to the same answer.
+        Plain Python and numpy, not the sweep's pandas (4 ms a call); a test holds the two to
+        the same answer.
         """
-        minutes = _opening_minutes(self.policies, tag, priority, unit)
-        return None if minutes is None else self.calendar.add_business_minutes(start, minutes)
+        return self.due_at_opening_each([Opening(start, tag, priority, unit)])[0]
+
+    def due_at_opening_each(self, openings: Sequence[Opening]) -> list[datetime | None]:
+        """`due_at_opening` of each new case, in one pass over the calendar (the queue stage's
+        batch: 3 µs a case, against 20 µs one at a time)."""
+        minutes = [self._opening_minutes(tag, priority, unit) for _, tag, priority, unit in openings]
+        timed = [i for i, wanted in enumerate(minutes) if wanted is not None]
+        due: list[datetime | None] = [None] * len(openings)
+        instants = self.calendar.add_business_minutes_each([openings[i][0] for i in timed],
+                                                           [minutes[i] for i in timed])
+        for i, instant in zip(timed, instants, strict=True):
+            due[i] = instant
+        return due
+
+    def _opening_minutes(self, tag: str, priority: str, unit: str | None) -> float | None:
+        """The earlier of the first-response and resolution targets of the policy `apply_policies` picks."""
+        key = (tag, priority, unit)
+        if key not in self._minutes:
+            self._minutes[key] = _opening_minutes(self.policies, tag, priority, unit)
+        return self._minutes[key]
+
+
+class Opening(NamedTuple):
+    """What a new case's due time depends on (a plain tuple of these will do)."""
+
+    start: datetime
+    tag: str
+    priority: str
+    unit: str | None
 
 
 def _opening_minutes(policies: list[Policy], tag: str, priority: str, unit: str | None) -> float | None:
-    """The earlier of the first-response and resolution targets of the policy `apply_policies` picks."""
     case = {"tag": tag, "priority": priority, "unit": unit}
     for policy in sorted(policies, key=lambda rule: -rule.specificity):  # stable: the first of equals wins
         if all(getattr(policy, key) in (None, value) for key, value in case.items()):

@@ -160,6 +160,23 @@ def test_a_new_case_is_due_when_the_sweep_will_say(rules, tag, priority, unit, d
         assert found == min(evaluated["due_at"]).to_pydatetime()
 
 
+def test_due_times_of_a_batch_are_what_the_sweep_will_say(rules):
+    """The queue stage's batch form, held to the sweep case by case (rules without a target included)."""
+    moments = ("2026-11-27 10:00", "2026-11-29 06:59", "2026-11-29 13:30", "2026-12-03 23:00")
+    kinds = [("complaint", "normal", "roads"), ("complaint", "normal", "sewerage"), ("complaint", "urgent", "sewerage"),
+             ("other", "low", None), ("praise", "low", "lighting"), ("inquiry", "normal", None)]
+    openings = [(moment, *kind) for moment in moments for kind in kinds]
+    found = rules.due_at_opening_each([(at(moment).to_pydatetime(), *kind) for moment, *kind in openings])
+    swept = []
+    for moment, tag, priority, unit in openings:
+        _, evaluated = clocks(logs(moment, category=tag, priority=priority, unit=unit), rules, moment)
+        due = evaluated["due_at"].dropna()
+        swept.append(min(due).to_pydatetime() if len(due) else None)
+    assert found == swept
+    assert None in found and len(set(found)) >= 10  # not one answer for all
+    assert rules.due_at_opening_each([]) == []
+
+
 def test_the_services_read_the_sla_files_again_when_they_change(tmp_path):
     import os
     import shutil

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from classifiers import detect_language, normalize_text
 from monitor import models
-from monitor.pipeline.posts import update_posts
+from monitor.bulk import update_rows
 
 
 class Prediction(Protocol):
@@ -21,7 +21,7 @@ class Prediction(Protocol):
 class Tagger(Protocol):
     version: str
 
-    def predict(self, texts: Sequence[str]) -> Sequence[Prediction]: ...
+    def predict(self, texts: Sequence[str], *, normalized: Sequence[str] | None = None) -> Sequence[Prediction]: ...
 
 
 def classify_posts(session: Session, tagger: Tagger, *, limit: int = 2000) -> bool:
@@ -37,12 +37,13 @@ def classify_posts(session: Session, tagger: Tagger, *, limit: int = 2000) -> bo
         .limit(limit + 1)
     ).all()
     batch = posts[:limit]
-    predictions = tagger.predict([post.text for post in batch])
-    update_posts(session, [
-        {"post_id": post.id, "category": prediction.label, "confidence": float(prediction.confidence),
+    normalized = [normalize_text(post.text) for post in batch]  # once: the model's input and the search text
+    predictions = tagger.predict([post.text for post in batch], normalized=normalized)
+    update_rows(session, models.Post.__table__, [
+        {"id": post.id, "category": prediction.label, "confidence": float(prediction.confidence),
          "category_source": "model", "model_version": tagger.version, "language": detect_language(post.text),
-         "search_text": normalize_text(post.text), "stage": "classified"}
-        for post, prediction in zip(batch, predictions, strict=True)
+         "search_text": search_text, "stage": "classified"}
+        for post, prediction, search_text in zip(batch, predictions, normalized, strict=True)
     ])
     session.commit()
     return len(posts) > limit

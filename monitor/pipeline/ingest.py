@@ -6,11 +6,11 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from classifiers import normalize_text
 from monitor import models
+from monitor.bulk import insert_rows
 from monitor.channels import channel_class
 from monitor.channels.x_payload import PostRecord
 
@@ -75,11 +75,7 @@ def _apply_edit(session: Session, channel: models.Channel, record: PostRecord, n
 
 
 def _insert_new(session: Session, rows: list[dict]) -> int:
-    """Insert the rows not stored yet, in one statement compiled once and reused for every page."""
-    if not rows:
-        return 0
-    table = models.Post.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+    """Insert the rows not stored yet, in one statement; return how many that was."""
     # RETURNING counts what was inserted: psycopg reports no row count for a batch of parameter sets
-    return len(session.execute(statement.returning(table.c.id), rows).all())
+    return len(insert_rows(session, models.Post.__table__, rows, returning=("id",),
+                           skip_conflicts_on=("channel_id", "external_id")))

@@ -89,3 +89,24 @@ def test_a_failing_model_degrades_to_fallback_predictions(
 class _Exploding:
     def predict_proba(self, X):
         raise RuntimeError("boom")
+
+
+def test_normalised_texts_give_the_same_predictions_as_raw_ones(tagger: Tagger) -> None:
+    from classifiers import normalize_text
+
+    batch = ["الشارع مكسر", "when will the bridge reopen?", "شكراً للوزارة 👏 #طرق_البحرين", *BAD_INPUTS.values()]
+    normalized = [normalize_text(text) for text in batch]
+    assert tagger.predict(batch, normalized=normalized) == tagger.predict(batch)
+
+
+def test_the_normalised_texts_are_what_the_model_reads(tagger: Tagger) -> None:
+    """Given normalised texts, the model scores them, not the raw ones (it does not normalise twice)."""
+    praise, complaint = "thank you ministry, excellent work", "the road is broken and dangerous"
+    [from_raw] = tagger.predict([praise])
+    [from_normalised] = tagger.predict([praise], normalized=[complaint])
+    assert from_normalised == tagger.predict([complaint])[0] != from_raw
+
+
+def test_normalised_texts_must_match_the_texts_one_for_one(tagger: Tagger) -> None:
+    with pytest.raises(ValueError, match="2 texts but 1 normalised"):
+        tagger.predict(["a", "b"], normalized=["a"])

@@ -1,0 +1,94 @@
+"""Many rows in one statement: the inbound stages' inserts and updates.
+
+A stage writes the same columns of every row in its batch. On SQLite that is an
+executemany (the driver loops in C). On PostgreSQL the batch travels as one JSON document
+that ``json_to_recordset`` turns back into typed rows, so 2,000 rows are one short
+statement with one parameter: SQLAlchemy's insertmanyvalues instead sends a VALUES list
+with a placeholder per value, which psycopg re-parses in Python on every batch (about 1 s
+of the 8,000-post run of bench/ingest.py went there, 5 times what the database spent).
+
+Values pass through each column's own type (``UTCDateTime``, JSON) on both engines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Row, Table, Text, bindparam, cast, column, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+
+def insert_rows(
+    session: Session, table: Table, rows: Sequence[dict], *, returning: Sequence[str] = (),
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[Row]:
+    """Insert ``rows`` (dicts with the same keys); return the ``returning`` columns of each row inserted.
+
+    With ``skip_conflicts_on`` (the columns of a unique index), rows already stored are left
+    alone and are not returned. The returned rows come in no particular order: match them to
+    your rows by a key you returned.
+    """
+    if not rows:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect = postgresql if postgres else sqlite
+    names = list(rows[0])
+    statement = dialect.insert(table)
+    if postgres:
+        source = recordset(session, table, rows, names)
+        statement = statement.from_select(names, select(*(source.c[name] for name in names)))
+    if skip_conflicts_on:
+        statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    result = session.execute(statement) if postgres else session.execute(statement, list(rows))
+    return list(result.all()) if returning else []
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[dict], *, key: str = "id") -> None:
+    """Apply ``rows``: dicts of one row's ``key`` and its new column values (the same keys in each)."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != key]
+    if session.get_bind().dialect.name == "postgresql":
+        source = recordset(session, table, rows, [key, *names])
+        statement = update(table).where(table.c[key] == source.c[key]).values(
+            {name: source.c[name] for name in names})
+        session.execute(statement)
+    else:
+        parameter = f"{key}_"  # a bind parameter may not share a column's name in UPDATE … SET
+        statement = update(table).where(table.c[key] == bindparam(parameter))
+        session.execute(statement, [{**{name: row[name] for name in names}, parameter: row[key]} for row in rows])
+
+
+def recordset(
+    session: Session, table: Table, rows: Sequence[dict], names: Sequence[str] | None = None
+) -> TableValuedAlias:
+    """``json_to_recordset(:rows) AS anon(a type, b type, …)``: the rows as one JSON document.
+
+    One text parameter, which psycopg sends as it is; source (``unnest``) were tried first, but
+    psycopg builds an array's text form element by element in Python, escaping each JSON value
+    with a regular expression. Each value goes through its column's bind processing first (so
+    ``UTCDateTime`` gives naive UTC); JSON columns stay nested documents. PostgreSQL only.
+    """
+    dialect = session.get_bind().dialect
+    names = list(rows[0]) if names is None else names
+    processors = {name: processor for name in names
+                  if not isinstance(table.c[name].type, JSON)
+                  and (processor := table.c[name].type.bind_processor(dialect)) is not None}
+    if processors:
+        rows = [{**row, **{name: process(row[name]) for name, process in processors.items()}} for row in rows]
+    document = json.dumps([{name: row[name] for name in names} for row in rows], default=_json_value)
+    columns = [column(name, table.c[name].type) for name in names]
+    document_parameter = cast(bindparam("rows", document, Text), postgresql.JSON)
+    return func.json_to_recordset(document_parameter).table_valued(*columns).render_derived(with_types=True)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value bulk writes can send")
