@@ -44,6 +44,7 @@ from monitor.migrations import upgrade_database  # noqa: E402
 from monitor.pipeline import process_inbound  # noqa: E402
 from monitor.pipeline.poll import poll_channel  # noqa: E402
 from monitor.pipeline.route import load_catalogue  # noqa: E402
+from monitor.services import settled  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from monitor.sla import load_rules  # noqa: E402
 from tests.conftest import fresh_database_url  # noqa: E402
@@ -116,7 +117,7 @@ def trained_models(home: Path):  # type: ignore[no-untyped-def]
     for name, (pipeline, card) in (("tagger", train_model(corpus["text"].tolist(), corpus["label"].tolist())),
                                    ("units", train_unit_model(units["text"].tolist(), units["unit"].tolist()))):
         save_model(pipeline, home / f"{name}.skops", card)
-        loaded.append(load_model(home / f"{name}.skops"))
+        loaded.append(settled(load_model(home / f"{name}.skops")))  # as the worker's Services hold them
     return loaded
 
 

@@ -45,3 +45,17 @@ def test_the_retrain_job_promotes_a_model_and_the_worker_reloads_it(services):
     registry.rollback(services.settings.models_dir)
     services.refresh_models()  # what the inbound job does first
     assert services.tagger.version == first
+
+
+def test_loaded_models_are_kept_out_of_the_collectors_walk_until_replaced(services):
+    import gc
+
+    retrain_job(services)
+    tagger = services.tagger
+    assert gc.get_freeze_count() > 0
+    assert all(obj is not tagger.pipeline for obj in gc.get_objects(generation=2))  # frozen: in no generation
+    retrain_job(services)  # a new version becomes current
+    services.refresh_models()
+    assert gc.get_freeze_count() == 0  # the old model can be collected again
+    assert services.tagger is not tagger and gc.get_freeze_count() > 0
+    gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,30 +24,41 @@ def ingest_pages(session: Session, *, now: datetime, limit: int = 20) -> bool:
         select(models.RawPage).where(models.RawPage.ingested_at.is_(None)).order_by(models.RawPage.id)
         .limit(limit + 1)
     ).all()
-    for page in pages[:limit]:
-        ingest_page(session, page, now=now)
+    _ingest(session, pages[:limit], now)
     session.commit()
     return len(pages) > limit
 
 
 def ingest_page(session: Session, page: models.RawPage, *, now: datetime) -> int:
     """Insert the page's posts that are not stored yet; return how many were new."""
-    channel = session.get_one(models.Channel, page.channel_id)
-    mapping = channel_class(channel.kind).posts_from_page
-    contents = mapping(page.payload, account_handle=channel.config.get("account_handle"))
-    for error in contents.errors:
-        log.warning("channel %s page %d: %s", channel.name, page.id, error)
-    rows: dict[str, dict] = {}  # by platform id, oldest first, so an edit finds its original
-    for record in sorted(contents.posts, key=lambda post: int(post.external_id)):
-        if record.edit_of in rows:
-            rows[record.edit_of].update(text=record.text, edit_id=record.external_id)
-        elif not _apply_edit(session, channel, record, now):
-            rows[record.external_id] = {**_columns(record), "channel_id": channel.id, "raw_page_id": page.id,
-                                        "ingested_at": now, "stage": "new"}
-    inserted = _insert_new(session, list(rows.values()))
-    page.ingested_at = now
-    page.ingest_errors = contents.errors or None
-    return inserted
+    return _ingest(session, [page], now)
+
+
+def _ingest(session: Session, pages: Sequence[models.RawPage], now: datetime) -> int:
+    """Insert the posts of ``pages`` not stored yet, in one statement; return how many were new.
+
+    The posts of all the pages are taken oldest first (by platform id), so an edit finds
+    its original even when the two arrived on different pages of the batch.
+    """
+    found: list[tuple[models.Channel, models.RawPage, PostRecord]] = []
+    for page in pages:
+        channel = session.get_one(models.Channel, page.channel_id)
+        contents = channel_class(channel.kind).posts_from_page(
+            page.payload, account_handle=channel.config.get("account_handle"))
+        for error in contents.errors:
+            log.warning("channel %s page %d: %s", channel.name, page.id, error)
+        found.extend((channel, page, record) for record in contents.posts)
+        page.ingested_at = now
+        page.ingest_errors = contents.errors or None
+    rows: dict[tuple[int, str], dict] = {}  # by channel and platform id
+    for channel, page, record in sorted(found, key=lambda item: int(item[2].external_id)):
+        original = (channel.id, record.edit_of)
+        if original in rows:
+            rows[original].update(text=record.text, edit_id=record.external_id)
+        elif (channel.id, record.external_id) not in rows and not _apply_edit(session, channel, record, now):
+            rows[channel.id, record.external_id] = {**_columns(record), "channel_id": channel.id,
+                                                    "raw_page_id": page.id, "ingested_at": now, "stage": "new"}
+    return _insert_new(session, list(rows.values()))
 
 
 def _columns(record: PostRecord) -> dict:

@@ -38,7 +38,7 @@ PendingEvent = tuple[Conversation, Row, str, dict]
 
 def enqueue_cases(
     session: Session, *, review_threshold: float, now: datetime, sla_rules: SlaRules | None = None,
-    limit: int = 500,
+    limit: int = 2000,
 ) -> bool:
     """Attach up to ``limit`` routed posts to cases; return whether more remain.
 

@@ -9,9 +9,12 @@ terms raise the priority of complaints.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from heapq import heappop, heappush
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from classifiers import UNIT_THRESHOLD, normalize_text
 from monitor import models
 from monitor.errors import ConfigError
-from monitor.pipeline.posts import update_posts
+from monitor.bulk import update_rows
 
 PRIORITY_BY_TAG = {"complaint": "normal", "inquiry": "normal", "praise": "low", "other": "low"}
 NO_RULE = "no rule matched"
@@ -41,7 +44,7 @@ class Catalogue:
     units: tuple[UnitRule, ...]
     triage: str
     urgent_terms: tuple[str, ...]
-    # The learned fallback: anything with predict(texts) -> [(label, confidence)], e.g. a Tagger.
+    # The learned fallback: anything with predict(texts, normalized=...) -> [(label, confidence)], e.g. a Tagger.
     unit_model: Any = field(default=None, compare=False)
     unit_threshold: float = UNIT_THRESHOLD
 
@@ -52,6 +55,12 @@ class Catalogue:
     def terms_longest_first(self) -> tuple[tuple[str, str], ...]:
         pairs = [(term, unit.slug) for unit in self.units for term in unit.terms]
         return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+    @cached_property
+    def term_index(self) -> _TermIndex:
+        """The terms of `terms_longest_first`, then the urgent terms."""
+        terms = [term for term, _ in self.terms_longest_first]
+        return _TermIndex(terms + list(self.urgent_terms))
 
 
 @dataclass(frozen=True)
@@ -106,12 +115,15 @@ def route_texts(
     ``search_text``), which saves normalising it again; None entries are normalised here.
     """
     known = normalized if normalized is not None else [None] * len(texts)
-    routings = [_route_normalized(normal if normal is not None else normalize_text(text), category, catalogue)
-                for text, category, normal in zip(texts, categories, known, strict=True)]
+    normal_texts = [normal if normal is not None else normalize_text(text)
+                    for text, normal in zip(texts, known, strict=True)]
+    routings = [_route_normalized(normal, category, catalogue)
+                for normal, category in zip(normal_texts, categories, strict=True)]
     unmatched = [i for i, routing in enumerate(routings) if routing.rule == NO_RULE]
     if catalogue.unit_model is None or not unmatched:
         return routings
-    predictions = catalogue.unit_model.predict([texts[i] for i in unmatched])
+    predictions = catalogue.unit_model.predict([texts[i] for i in unmatched],
+                                               normalized=[normal_texts[i] for i in unmatched])
     for i, prediction in zip(unmatched, predictions, strict=True):
         routings[i] = _route_by_model(routings[i], prediction.label, prediction.confidence, catalogue)
     return routings
@@ -136,20 +148,51 @@ def route_by_rules(text: str, category: str, catalogue: Catalogue) -> Routing:
 def _route_normalized(normalized: str, category: str, catalogue: Catalogue) -> Routing:
     """`route_by_rules` on a text that `normalize_text` already normalised."""
     text = f" {normalized} "
-    remaining, scores = text, {}
-    for term, slug in catalogue.terms_longest_first:
-        if term not in remaining:  # the common case, and a single scan instead of one per prefix
-            continue
-        remaining, found = _consume(remaining, term)
-        if found:
-            scores[slug] = scores.get(slug, 0) + found * len(term.split())
-    urgent = category == "complaint" and any(_occurs(text, term) for term in catalogue.urgent_terms)
+    index = catalogue.term_index
+    places = index.lookup(text)  # unit terms (longest first), then urgent terms
+    split = bisect_left(places, len(catalogue.terms_longest_first))
+    scores = _scores(text, places[:split], catalogue)
+    urgent = category == "complaint" and split < len(places) and any(
+        _occurs(text, index.terms[i]) for i in places[split:])
     priority = "urgent" if urgent else PRIORITY_BY_TAG.get(category, "normal")
     if not scores:
         return Routing(catalogue.triage, priority, NO_RULE)
-    order = [unit.slug for unit in catalogue.units]
-    best = max(scores, key=lambda slug: (scores[slug], -order.index(slug)))
+    if len(scores) == 1:  # the common case, spared the ranking
+        best = next(iter(scores))
+    else:
+        order = [unit.slug for unit in catalogue.units]
+        best = max(scores, key=lambda slug: (scores[slug], -order.index(slug)))
     return Routing(best, priority, f"keywords:{best}:{scores[best]}")
+
+
+def _scores(text: str, places: list[int], catalogue: Catalogue) -> dict[str, int]:
+    """Matched words per unit: each term in turn, longest first, blanks out its matches.
+
+    Only the terms at ``places`` (ascending) in `terms_longest_first` are tried, in that
+    order: any other is at no word start, so `_consume` would find nothing. A blank
+    makes a word start where it ends, maybe inside a word ("حفر" blanked in "حفرتين"
+    leaves "تين"). A later match there is made of original characters (a normalised
+    term has letters on both sides of its single spaces, a blank is two spaces or
+    more), so it starts the rest of that word in ``text``: the terms that can start it
+    join the queue, a heap, if they come later in the order.
+    """
+    index, terms = catalogue.term_index, catalogue.terms_longest_first
+    queue = places  # sorted, so a heap; everything popped so far is at most i
+    remaining, scores = text, {}
+    while queue:
+        i = heappop(queue)
+        term, slug = terms[i]
+        if term not in remaining:  # a single scan instead of one per prefix
+            continue
+        remaining, found, ends = _consume(remaining, term)
+        if not found:
+            continue
+        scores[slug] = scores.get(slug, 0) + found * len(term.split())
+        for end in ends:
+            for later in index.at_word(text[end:].partition(" ")[0]):
+                if i < later < len(terms) and later not in queue:
+                    heappush(queue, later)
+    return scores
 
 
 WORD_STARTS = (" ", " ال", " وال", " بال", " لل")
@@ -160,16 +203,83 @@ def _occurs(text: str, term: str) -> bool:
     return term in text and any(prefix + term in text for prefix in WORD_STARTS)
 
 
-def _consume(text: str, term: str) -> tuple[str, int]:
-    """Blank out each occurrence of ``term`` at a word start (after a space or the article ال)."""
-    found = 0
+def _consume(text: str, term: str) -> tuple[str, int, list[int]]:
+    """Blank out each occurrence of ``term`` at a word start (see `WORD_STARTS`).
+
+    Returns the text, how many there were and where blanks end inside a word.
+    """
+    found, ends = 0, []
     for prefix in WORD_STARTS:
         needle = prefix + term
-        while needle in text:
-            start = text.index(needle)
-            text = text[:start] + " " * len(needle) + text[start + len(needle):]
+        start = text.find(needle)  # always the leftmost occurrence
+        while start != -1:
+            end = start + len(needle)
+            text = text[:start] + " " * len(needle) + text[end:]
             found += 1
-    return text, found
+            if text[end:end + 1] not in ("", " "):  # a word starts there now
+                ends.append(end)
+            start = text.find(needle)
+        if found and term not in text:  # each needle holds the term: none is left
+            break
+    return text, found, ends
+
+
+class _TermIndex:
+    """Which terms can occur at a word start of a text, found without a scan per term.
+
+    A term at a word start begins the word there after an article (a `WORD_STARTS`
+    prefix without its space, "" first): all of the term, or its first word, which then
+    ends the word. Looking up each word of a text (`at_word`, quick as terms are filed
+    under their first few characters) finds every term that can occur and few others.
+    """
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = tuple(terms)
+        # What the word (plus a space) must begin with: the term up to its first space.
+        self.heads = ["".join(term.partition(" ")[:2]) for term in self.terms]
+        # Keys of 3 characters, fewer if a term's first word is shorter. Terms that do
+        # not look normalised (empty, or leading, trailing or double spaces: only in a
+        # hand-made catalogue) are outside `_scores`' reasoning: all are always tried.
+        normal = all(t and t.strip(" ") == t and "  " not in t for t in self.terms)
+        firsts = [len(term.partition(" ")[0]) for term in self.terms]
+        self.width = min([3, *firsts]) if normal else 0
+        self.by_key: dict[str, list[int]] = {}
+        for i, term in enumerate(self.terms):
+            self.by_key.setdefault(term[:self.width], []).append(i)
+        self.articles = [prefix[1:] for prefix in WORD_STARTS]
+        # Posts share most of their words: each is looked up once (a bounded cache).
+        self.at_word = _Cache(self._at_word, 2**15).__getitem__
+
+    def _at_word(self, word: str) -> tuple[int, ...]:
+        """The places (ascending) of the terms that can start ``word``."""
+        places = set()
+        for article in self.articles:
+            if word.startswith(article):
+                rest = word[len(article):]
+                places.update(i for i in self.by_key.get(rest[:self.width], ())
+                              if (rest + " ").startswith(self.heads[i]))
+        return tuple(sorted(places))
+
+    def lookup(self, text: str) -> list[int]:
+        """The places (ascending) of the terms that can start a word of ``text``."""
+        if not self.width:
+            return list(range(len(self.terms)))
+        found = filter(None, map(self.at_word, text.split(" ")))  # most find none
+        return sorted(set(chain.from_iterable(found)))
+
+
+class _Cache(dict):
+    """``compute(key)`` for each key, remembered; forgets all when it holds ``size``."""
+
+    def __init__(self, compute: Callable[[str], Any], size: int) -> None:
+        super().__init__()
+        self.compute, self.size = compute, size
+
+    def __missing__(self, key: str) -> Any:
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.compute(key)
+        return value
 
 
 def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 2000) -> bool:
@@ -185,8 +295,8 @@ def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 2000) ->
     batch = posts[:limit]
     routings = route_texts([post.text for post in batch], [post.category or "other" for post in batch], catalogue,
                            normalized=[post.search_text for post in batch])
-    update_posts(session, [
-        {"post_id": post.id, "unit_id": unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage),
+    update_rows(session, models.Post.__table__, [
+        {"id": post.id, "unit_id": unit_ids.get(routing.unit) or unit_ids.get(catalogue.triage),
          "priority": routing.priority, "route_rule": routing.rule, "stage": "routed"}
         for post, routing in zip(batch, routings, strict=True)
     ])

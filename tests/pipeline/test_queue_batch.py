@@ -1,6 +1,6 @@
 """The queue, classify and route stages work a batch at a time: what a batch must still get right."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor import models
 from monitor.channels.replay import ReplayChannel
@@ -101,3 +101,16 @@ def test_cases_opened_in_bulk_start_at_version_one(session, tmp_path, tiny_tagge
     path = write_replay(tmp_path / "posts.jsonl", [x_line(1, "@WorksMinistry pothole on our street")])
     poll_and_process(session, path, replay_channel_row(session, path), tiny_tagger, catalogue, now)
     assert session.scalars(select(models.Case.version)).one() == 1
+
+
+def test_an_edit_and_its_original_on_different_pages_of_a_batch_make_one_post(session, tmp_path, now):
+    """Pages come newest first, so the edit's page is read before its original's."""
+    original = x_line(1, "@WorksMinistry pothole on our stret")
+    edit = x_line(2, "@WorksMinistry pothole on our street", edit_history_tweet_ids=[str(BASE_ID + 1), str(BASE_ID + 2)])
+    path = write_replay(tmp_path / "posts.jsonl", [original, edit])
+    row = replay_channel_row(session, path, page_size=1)
+    poll_channel(session, row, ReplayChannel.from_config(row.config), now=now)
+    assert session.scalar(select(func.count()).select_from(models.RawPage)) == 2
+    ingest_pages(session, now=now)
+    [post] = session.scalars(select(models.Post)).all()
+    assert (post.external_id, post.text, post.edit_id) == (str(BASE_ID + 1), edit["data"]["text"], str(BASE_ID + 2))
