@@ -1,4 +1,4 @@
-"""Inbound throughput: ingest + classify + route + queue, from the replay channel into SQLite and PostgreSQL.
+"""Inbound throughput: poll + ingest + classify + route (+ queue), from the replay channel into SQLite and PostgreSQL.
 
     .venv/bin/python bench/ingest.py [--posts 20000]
 
@@ -6,7 +6,9 @@ Routing runs twice per engine: with the catalogue's rules alone (a deployment be
 retrain) and with the unit model behind them (as the worker runs once a version has one), which
 classifies the posts no rule matched a second time. In the same run, for comparison: the bare
 classifier's rate on the same texts (the tagger alone, without the unit model), and the raw bulk
-insert rate of the same post rows (Core INSERT, no pipeline). Prints posts/s and the ratios.
+insert rate of the same post rows (Core INSERT, no pipeline). Prints posts/s and the ratios for
+the steps issue 7 names (from the replay channel through routing) and with the queue stage,
+which opens the cases, and the seconds of each step.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def write_replay(path: Path, texts: list[str], posts: int) -> None:
             handle.write(json.dumps({"data": data, "includes": {"users": users}}, ensure_ascii=False) + "\n")
 
 
-def pipeline_rate(url: str, replay: Path, tagger, catalogue) -> float:  # type: ignore[no-untyped-def]
+def pipeline_seconds(url: str, replay: Path, tagger, catalogue) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Seconds of each inbound step for every post of ``replay``, as the worker runs them."""
     engine = make_engine(url)
     upgrade_database(engine)
     with make_session_factory(engine)() as session:
@@ -82,11 +85,13 @@ def pipeline_rate(url: str, replay: Path, tagger, catalogue) -> float:  # type: 
         channel, now = ReplayChannel(replay), datetime.now(UTC)
         while poll_channel(session, row, channel, now=now).posts:  # 100 pages per poll at most
             pass
-        process_inbound(session, tagger, catalogue, review_threshold=0.5, now=now, sla_rules=SLA_RULES)
-        elapsed = time.perf_counter() - began
+        seconds = {"poll": time.perf_counter() - began}
+        seconds |= process_inbound(session, tagger, catalogue, review_threshold=0.5, now=now, sla_rules=SLA_RULES)
         queued = session.scalar(select(func.count()).where(models.Post.stage == "queued"))
     engine.dispose()
-    return queued / elapsed
+    if queued != sum(1 for line in replay.open(encoding="utf-8") if line.strip()):
+        raise SystemExit(f"only {queued} posts reached the queue")
+    return seconds
 
 
 def bulk_insert_rate(url: str, posts: int) -> float:
@@ -140,13 +145,15 @@ def main() -> None:
         for engine in ("sqlite", "postgresql"):
             for routing, catalogue in (("rules", rules), ("rules+unit model", replace(rules, unit_model=unit_model))):
                 for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
-                    rate = pipeline_rate(url, replay, tagger, catalogue)
-                print(f"{engine:10s} poll+ingest+classify+route+queue, {routing:16s} {rate:8,.0f} posts/s  "
-                      f"({rate / bare:.2f} of the bare classifier)")
+                    seconds = pipeline_seconds(url, replay, tagger, catalogue)
+                to_route = args.posts / sum(seconds[step] for step in ("poll", "ingest", "classify", "route"))
+                to_queue = args.posts / sum(seconds.values())
+                print(f"{engine:10s} {routing:16s} poll+ingest+classify+route {to_route:6,.0f} posts/s "
+                      f"({to_route / bare:.2f} of bare); +queue {to_queue:6,.0f} posts/s ({to_queue / bare:.2f})  "
+                      + " ".join(f"{step} {spent:.2f}s" for step, spent in seconds.items()))
             for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
                 bulk = bulk_insert_rate(url, args.posts)
             print(f"{engine:10s} raw bulk insert {bulk:9,.0f} rows/s")
-
 
 if __name__ == "__main__":
     main()

@@ -62,8 +62,9 @@ def poll_job(services: Services, channel_id: int) -> None:
 def inbound_job(services: Services) -> None:
     services.refresh_models()  # a rollback or a promotion elsewhere takes effect here
     with services.sessions() as session:
-        process_inbound(session, services.tagger, services.routing, sla_rules=services.sla_rules,
-                        review_threshold=services.settings.review_threshold, now=datetime.now(UTC))
+        seconds = process_inbound(session, services.tagger, services.routing, sla_rules=services.sla_rules,
+                                  review_threshold=services.settings.review_threshold, now=datetime.now(UTC))
+    log.debug("inbound stages: %s", ", ".join(f"{stage} {spent:.3f} s" for stage, spent in seconds.items()))
 
 
 def replies_job(services: Services) -> None:
