@@ -70,19 +70,20 @@ def recordset(
 ) -> TableValuedAlias:
     """``json_to_recordset(:rows) AS anon(a type, b type, …)``: the rows as one JSON document.
 
-    One text parameter, which psycopg sends as it is; source (``unnest``) were tried first, but
-    psycopg builds an array's text form element by element in Python, escaping each JSON value
-    with a regular expression. Each value goes through its column's bind processing first (so
-    ``UTCDateTime`` gives naive UTC); JSON columns stay nested documents. PostgreSQL only.
+    One text parameter, which psycopg sends as it is. Arrays (``unnest``, a parameter per
+    column) were tried first, but psycopg builds an array's text form element by element in
+    Python, escaping each value with a regular expression. Each value goes through its
+    column's bind processing first (so ``UTCDateTime`` gives naive UTC); JSON columns stay
+    nested documents. PostgreSQL only.
     """
     dialect = session.get_bind().dialect
     names = list(rows[0]) if names is None else names
     processors = {name: processor for name in names
                   if not isinstance(table.c[name].type, JSON)
                   and (processor := table.c[name].type.bind_processor(dialect)) is not None}
-    if processors:
-        rows = [{**row, **{name: process(row[name]) for name, process in processors.items()}} for row in rows]
-    document = json.dumps([{name: row[name] for name in names} for row in rows], default=_json_value)
+    values = [{name: processors[name](row[name]) if name in processors else row[name] for name in names}
+              for row in rows]
+    document = json.dumps(values, default=_json_value, ensure_ascii=False)  # Arabic as UTF-8, not 6-byte escapes
     columns = [column(name, table.c[name].type) for name in names]
     document_parameter = cast(bindparam("rows", document, Text), postgresql.JSON)
     return func.json_to_recordset(document_parameter).table_valued(*columns).render_derived(with_types=True)
