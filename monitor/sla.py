@@ -210,7 +210,8 @@ class SlaRules:
     calendar: BusinessCalendar
     policies: list[Policy]
     # Targets by (tag, priority, unit), filled as cases open; the rules are replaced, not edited.
-    _minutes: dict[tuple[str, str, str | None], float | None] = field(default_factory=dict, repr=False, compare=False)
+    _minutes: dict[tuple[str, str, str | None], float | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def due_at_opening(self, start: datetime, *, tag: str, priority: str, unit: str | None) -> datetime | None:
         """A new case's earliest due time, as the sweep will compute it: its first-response and
