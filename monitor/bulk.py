@@ -30,7 +30,8 @@ def insert_rows(
 
     With ``skip_conflicts_on`` (the columns of a unique index), rows already stored are left
     alone and are not returned. The returned rows come in no particular order: match them to
-    your rows by a key you returned.
+    your rows by a key you returned. A column left out takes its default, which on PostgreSQL
+    is computed once for the whole batch (``utcnow`` gives every row the same instant).
     """
     if not rows:
         return []
