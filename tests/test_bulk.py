@@ -89,9 +89,8 @@ def test_a_batch_is_one_statement_and_nothing_is_sent_for_none(session, tmp_path
     assert len(statements) == 1
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # its form; SQLite's queries use IN lists
 def test_a_recordset_joins_like_a_table(session, tmp_path):
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("a recordset is PostgreSQL's form; queries on SQLite use IN lists")
     channel = replay_channel_row(session, tmp_path / "posts.jsonl")
     insert_rows(session, POSTS, post_rows(channel.id, 1, 5))
     keys = recordset(session, POSTS, [{"channel_id": channel.id, "external_id": external_id}
