@@ -95,10 +95,13 @@ def test_huge_text_is_truncated_before_normalisation() -> None:
         ("الشارع broken من yesterday", "mixed"),
         ("الشارع مكسور جدا جدا جدا ok", "ar"),
         ("@MoW_Bahrain https://t.co/abc الشارع مكسر", "ar"),
+        ("WWW.WorksMinistry.gov.bh/Projects HTTP://T.CO/Abc المشروع متى يخلص", "ar"),
+        ("شكرا جزيلا على الرد roads@ministry", "mixed"),  # an address is no mention: its letters count
         ("😡😡 123", "ar"),
         (None, "ar"),
     ],
-    ids=["arabic", "english", "mixed", "few-latin-letters", "masks-ignored", "no-letters", "none"],
+    ids=["arabic", "english", "mixed", "few-latin-letters", "masks-ignored", "upper-case-urls-ignored",
+         "only-a-mention-is-dropped", "no-letters", "none"],
 )
 def test_detect_language(text: object, language: str) -> None:
     assert detect_language(text) == language
