@@ -114,3 +114,12 @@ def test_an_edit_and_its_original_on_different_pages_of_a_batch_make_one_post(se
     ingest_pages(session, now=now)
     [post] = session.scalars(select(models.Post)).all()
     assert (post.external_id, post.text, post.edit_id) == (str(BASE_ID + 1), edit["data"]["text"], str(BASE_ID + 2))
+
+
+def test_the_inbound_run_says_how_long_each_stage_took(session, tmp_path, tiny_tagger, catalogue, now):
+    path = write_replay(tmp_path / "posts.jsonl", [x_line(n, f"@WorksMinistry pothole number {n}") for n in (1, 2)])
+    poll_channel(session, replay_channel_row(session, path), ReplayChannel(path), now=now)
+    seconds = process_inbound(session, tiny_tagger, catalogue, review_threshold=0.0, now=now)
+    assert list(seconds) == ["ingest", "classify", "route", "queue"]  # in the order they ran
+    assert all(spent > 0 for spent in seconds.values())
+    assert session.scalar(select(func.count()).select_from(models.Case)) == 2
