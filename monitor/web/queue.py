@@ -18,6 +18,7 @@ from monitor.case_actions import OPEN_STATUSES, CaseActionError, assign_case, mo
 from monitor.learning import CorrectionError, record_correction
 from monitor.pipeline.forward import request_forward
 from monitor.permissions import WORK, can
+from monitor.sla import SlaRules
 from monitor.web.auth import current_user, db_session, require_csrf
 from monitor.web.pages import render
 
@@ -221,7 +222,7 @@ async def bulk(request: Request, user: models.User = Depends(current_user),
             refused += 1
             continue
         try:
-            _apply(session, case, action, value, user)
+            _apply(session, case, action, value, user, request.app.state.services.sla_rules)
             done += 1
         except (CaseActionError, CorrectionError):
             session.rollback()
@@ -230,12 +231,13 @@ async def bulk(request: Request, user: models.User = Depends(current_user),
     return RedirectResponse(str(form.get("back") or "/"), status_code=303)
 
 
-def _apply(session: Session, case: models.Case, action: str, value: str, user: models.User) -> None:
+def _apply(session: Session, case: models.Case, action: str, value: str, user: models.User,
+           sla_rules: SlaRules) -> None:
     now = datetime.now(UTC)
-    if action == "tag":
-        record_correction(session, case.posts[0], label=value, user=user, now=now)
+    if action == "tag":  # a new tag or unit may change the case's SLA: its due time moves at once
+        record_correction(session, case.posts[0], label=value, user=user, now=now, sla_rules=sla_rules)
     elif action == "unit":
-        record_correction(session, case.posts[0], unit=value, user=user, now=now)
+        record_correction(session, case.posts[0], unit=value, user=user, now=now, sla_rules=sla_rules)
     elif action == "assign":
         assign_case(session, case, user if value == "me" else None, by=user, now=now, version=None)
     elif action == "forward":

@@ -66,6 +66,20 @@ def test_bulk_actions_apply_to_each_selected_case_the_user_may_work(client, serv
         assert session.get(models.Case, cases[0].id).status == "dismissed"
 
 
+def test_a_bulk_correction_moves_the_due_time_at_once(client, services):
+    """Praise gets 840 business minutes, a complaint 240: the due time follows the new tag, no sweep needed."""
+    [case] = add_posts(services, "@WorksMinistry thank you for fixing the road, great work")
+    sign_in(client)
+    token = csrf(client.get("/").text)
+    for tag in ("praise", "complaint"):
+        client.post("/bulk", data={"csrf_token": token, "action": f"tag:{tag}", "case": [str(case.id)]})
+        with services.sessions() as session:
+            row = session.get(models.Case, case.id)
+            expected = services.sla_rules.due_at_opening(row.first_post_at, tag=tag, priority=row.priority,
+                                                         unit=row.unit.slug if row.unit else None)
+            assert row.category == tag and row.sla_due_at == expected is not None
+
+
 def test_a_saved_view_brings_its_filters_back(client, services):
     sign_in(client)
     response = post_form(client, "/views", name="urgent roads", query="unit=roads&priority=urgent")
