@@ -81,6 +81,7 @@ def _open_cases(session: Session, posts: Sequence[Row]) -> dict[Conversation, mo
     """The newest open case of each of the posts' conversations, in one query."""
     if not posts:
         return {}
+    wanted = {_conversation(post) for post in posts}
     query = select(models.Case).where(models.Case.status.not_in(CLOSED_STATUSES)).order_by(models.Case.id)
     if session.get_bind().dialect.name == "postgresql":
         # Joined to the batch's conversations as rows, which PostgreSQL looks up in the index one by
@@ -88,14 +89,13 @@ def _open_cases(session: Session, posts: Sequence[Row]) -> dict[Conversation, mo
         # at 8,000 cases, growing with the table).
         keys = recordset(session, models.Case.__table__, [
             {"channel_id": channel_id, "conversation_id": conversation_id}
-            for channel_id, conversation_id in {_conversation(post) for post in posts}])
+            for channel_id, conversation_id in wanted])
         query = query.join(keys, (models.Case.channel_id == keys.c.channel_id)
                            & (models.Case.conversation_id == keys.c.conversation_id))
     else:  # SQLite looks each one up in the index as it is
         query = query.where(models.Case.conversation_id.in_({post.conversation_id for post in posts}),
                             models.Case.channel_id.in_({post.channel_id for post in posts}))
     candidates = session.scalars(query).all()
-    wanted = {_conversation(post) for post in posts}
     return {key: case for case in candidates if (key := (case.channel_id, case.conversation_id)) in wanted}
 
 

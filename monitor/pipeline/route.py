@@ -10,9 +10,9 @@ terms raise the priority of complaints.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from heapq import heappop, heappush
 from itertools import chain
 from pathlib import Path
@@ -248,7 +248,7 @@ class _TermIndex:
             self.by_key.setdefault(term[:self.width], []).append(i)
         self.articles = [prefix[1:] for prefix in WORD_STARTS]
         # Posts share most of their words: each is looked up once (a bounded cache).
-        self.at_word = _Cache(self._at_word, 2**15).__getitem__
+        self.at_word = lru_cache(maxsize=2**15)(self._at_word)
 
     def _at_word(self, word: str) -> tuple[int, ...]:
         """The places (ascending) of the terms that can start ``word``."""
@@ -266,20 +266,6 @@ class _TermIndex:
             return list(range(len(self.terms)))
         found = filter(None, map(self.at_word, text.split(" ")))  # most find none
         return sorted(set(chain.from_iterable(found)))
-
-
-class _Cache(dict):
-    """``compute(key)`` for each key, remembered; forgets all when it holds ``size``."""
-
-    def __init__(self, compute: Callable[[str], Any], size: int) -> None:
-        super().__init__()
-        self.compute, self.size = compute, size
-
-    def __missing__(self, key: str) -> Any:
-        if len(self) >= self.size:
-            self.clear()
-        value = self[key] = self.compute(key)
-        return value
 
 
 def route_posts(session: Session, catalogue: Catalogue, *, limit: int = 2000) -> bool:
