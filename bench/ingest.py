@@ -1,6 +1,6 @@
 """Inbound throughput: poll + ingest + classify + route (+ queue), from the replay channel into SQLite and PostgreSQL.
 
-    .venv/bin/python bench/ingest.py [--posts 20000]
+    .venv/bin/python bench/ingest.py [--posts 20000] [--repeat 5]
 
 Routing runs twice per engine: with the catalogue's rules alone (a deployment before its first
 retrain) and with the unit model behind them (as the worker runs once a version has one), which
@@ -8,7 +8,9 @@ classifies the posts no rule matched a second time. In the same run, for compari
 classifier's rate on the same texts (the tagger alone, without the unit model), and the raw bulk
 insert rate of the same post rows (Core INSERT, no pipeline). Prints posts/s and the ratios for
 the steps issue 7 names (from the replay channel through routing) and with the queue stage,
-which opens the cases, and the seconds of each step.
+which opens the cases, and the seconds of each step. Each run times the bare classifier just
+before its pipeline, since this machine's speed drifts by 10-20% from minute to minute; each
+line gives a run's figures, then the medians over the runs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
+from statistics import median  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,9 +129,21 @@ def trained_models(home: Path):  # type: ignore[no-untyped-def]
     return loaded
 
 
+def measure(args, replay: Path, batch: list[str], tagger, catalogue, engine: str, home: Path) -> dict:  # type: ignore[no-untyped-def]
+    """One run: the bare classifier on ``batch``, then at once the pipeline, so both see the same machine."""
+    began = time.perf_counter()
+    tagger.predict(batch)
+    bare = args.posts / (time.perf_counter() - began)
+    for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
+        seconds = pipeline_seconds(url, replay, tagger, catalogue)
+    to_route = args.posts / sum(seconds[step] for step in ("poll", "ingest", "classify", "route"))
+    return {"bare": bare, "to_route": to_route, "to_queue": args.posts / sum(seconds.values()), "seconds": seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per engine and routing; medians are printed")
     args = parser.parse_args()
     rules = load_catalogue(REPO / "data" / "units.yaml")
     texts = demo_texts()
@@ -138,22 +153,27 @@ def main() -> None:
         replay = home / "posts.jsonl"
         write_replay(replay, texts, args.posts)
         batch = [f"{texts[n % len(texts)]} #{n}" for n in range(args.posts)]
-        began = time.perf_counter()
-        tagger.predict(batch)
-        bare = args.posts / (time.perf_counter() - began)
-        print(f"{args.posts} posts; bare classifier (tagger only) {bare:,.0f} posts/s")
+        print(f"{args.posts} posts, {args.repeat} runs each; every run times the bare classifier (tagger only) "
+              "just before its pipeline, and its share is taken within the run")
         for engine in ("sqlite", "postgresql"):
             for routing, catalogue in (("rules", rules), ("rules+unit model", replace(rules, unit_model=unit_model))):
-                for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
-                    seconds = pipeline_seconds(url, replay, tagger, catalogue)
-                to_route = args.posts / sum(seconds[step] for step in ("poll", "ingest", "classify", "route"))
-                to_queue = args.posts / sum(seconds.values())
-                print(f"{engine:10s} {routing:16s} poll+ingest+classify+route {to_route:6,.0f} posts/s "
-                      f"({to_route / bare:.2f} of bare); +queue {to_queue:6,.0f} posts/s ({to_queue / bare:.2f})  "
-                      + " ".join(f"{step} {spent:.2f}s" for step, spent in seconds.items()))
+                runs = [measure(args, replay, batch, tagger, catalogue, engine, home) for _ in range(args.repeat)]
+                for run in runs:
+                    print(f"  {engine} {routing}: bare {run['bare']:,.0f}; to routed {run['to_route']:,.0f} "
+                          f"({run['to_route'] / run['bare']:.2f}); to queued {run['to_queue']:,.0f} "
+                          f"({run['to_queue'] / run['bare']:.2f})  "
+                          + " ".join(f"{step} {spent:.2f}s" for step, spent in run["seconds"].items()))
+                print(f"{engine:10s} {routing:16s} median: bare {median(run['bare'] for run in runs):,.0f} posts/s; "
+                      f"poll+ingest+classify+route {median(run['to_route'] for run in runs):,.0f} posts/s "
+                      f"({median(run['to_route'] / run['bare'] for run in runs):.2f} of bare); "
+                      f"+queue {median(run['to_queue'] for run in runs):,.0f} posts/s "
+                      f"({median(run['to_queue'] / run['bare'] for run in runs):.2f})  "
+                      + " ".join(f"{step} {median(run['seconds'][step] for run in runs):.2f}s"
+                                 for step in runs[0]["seconds"]))
             for url in fresh_database_url(engine, Path(tempfile.mkdtemp(dir=home))):
                 bulk = bulk_insert_rate(url, args.posts)
             print(f"{engine:10s} raw bulk insert {bulk:9,.0f} rows/s")
+
 
 if __name__ == "__main__":
     main()

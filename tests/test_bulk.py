@@ -75,6 +75,20 @@ def test_updates_change_only_the_rows_and_columns_given(session, tmp_path):
     assert {stored[post_id].stage for post_id in ids if post_id not in changed} == {"new"}
 
 
+def test_values_shared_by_the_whole_batch_reach_every_row(session, tmp_path):
+    channel = replay_channel_row(session, tmp_path / "posts.jsonl")
+    [post] = insert_rows(session, POSTS, post_rows(channel.id, 1, 1), returning=("id",))
+    now, document = datetime.now(UTC), {"text": AWKWARD[4], "n": [1, None]}
+    alike = [{"post_id": post.id, "action": "post_edited", "after": document, "created_at": now}] * 4
+    insert_rows(session, EVENTS, alike)  # rows all alike: still one row each
+    assert [(event.after, event.created_at) for event in session.scalars(select(models.Event))] == [(document, now)] * 4
+    ids = [row.id for row in insert_rows(session, POSTS, post_rows(channel.id, 10, 3), returning=("id",))]
+    update_rows(session, POSTS, [{"id": post_id, "stage": "routed", "priority": None} for post_id in ids])
+    session.expire_all()
+    assert {(post.stage, post.priority) for post in session.scalars(select(models.Post).where(
+        models.Post.id.in_(ids)))} == {("routed", None)}
+
+
 def test_a_batch_is_one_statement_and_nothing_is_sent_for_none(session, tmp_path):
     channel = replay_channel_row(session, tmp_path / "posts.jsonl")
     statements = []
