@@ -1,4 +1,4 @@
-"""Outbound sinks: reply posting (and later forwarding to the national complaints system)."""
+"""Outbound sinks: reply posting and forwarding to the national complaints system."""
 
 from monitor.sinks.base import ManualReplyRequired, OutboundReply, Receipt, Sink, SinkError
 
