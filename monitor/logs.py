@@ -57,5 +57,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    if settings.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Below DEBUG, libraries speak up only when something is wrong: APScheduler's executor logs two
+    # lines for every run of every job (one every few seconds), while its misfires (WARNING) and
+    # failed jobs (ERROR) still show; the runs themselves are in the job log and /metrics.
+    quiet = logging.WARNING if settings.log_level != "DEBUG" else logging.NOTSET
+    for name in ("alembic", "apscheduler.executors"):
+        logging.getLogger(name).setLevel(quiet)

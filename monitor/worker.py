@@ -55,8 +55,9 @@ def poll_job(services: Services, channel_id: int) -> None:
         channel = build_channel(row.kind, row.config, data_dir=services.settings.data_dir,
                                 settings=services.settings)
         outcome = poll_channel(session, row, channel, now=datetime.now(UTC))
-        log.info("poll %s: %d pages, %d posts%s", row.name, outcome.pages, outcome.posts,
-                 f", error: {outcome.error}" if outcome.error else "")
+        # an empty poll every few seconds is routine: only debug shows it
+        log.log(logging.INFO if outcome.posts or outcome.error else logging.DEBUG, "poll %s: %d pages, %d posts%s",
+                row.name, outcome.pages, outcome.posts, f", error: {outcome.error}" if outcome.error else "")
 
 
 def inbound_job(services: Services) -> None:

@@ -30,3 +30,21 @@ def test_text_logs_redact_secrets_too(capfd, tmp_path):
     configure_logging(Settings(home=tmp_path, secret_key="another-secret-value"))
     logging.getLogger("monitor.test").error("token another-secret-value leaked?")
     assert "another-secret-value" not in capfd.readouterr().err
+
+
+def test_routine_job_runs_stay_out_of_the_log_but_failures_and_misfires_show(capfd, tmp_path):
+    configure_logging(Settings(home=tmp_path, log_level="INFO"))
+    executor = logging.getLogger("apscheduler.executors.default")
+    executor.info('Running job "inbound_job" (scheduled at 2026-12-02 00:05:02)')
+    executor.warning('Run time of job "poll_job" was missed by 0:05:00')
+    executor.error('Job "poll_job" raised an exception')
+    logging.getLogger("monitor.worker").info("poll demo: 1 pages, 20 posts")
+    err = capfd.readouterr().err
+    assert "Running job" not in err
+    assert "was missed by" in err and "raised an exception" in err and "20 posts" in err
+
+
+def test_debug_shows_every_job_run(capfd, tmp_path):
+    configure_logging(Settings(home=tmp_path, log_level="DEBUG"))
+    logging.getLogger("apscheduler.executors.default").info('Running job "inbound_job"')
+    assert "Running job" in capfd.readouterr().err
