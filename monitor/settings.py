@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Log lines as plain text or JSON.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", description="Log level; DEBUG also logs every scheduled job run and each inbound stage's seconds."
+        default="INFO",
+        description="Log level; DEBUG also logs every scheduled job run, empty polls and each inbound stage's seconds.",
     )
     x_api_base_url: str = Field(
         default="https://api.x.com", description="Base URL of the X API v2 (tests point it at a loopback fake)."
