@@ -1,7 +1,7 @@
 """Queue page and API latency with 100,000 cases and 10 concurrent clients, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/queue.py [--cases 100000] [--clients 10] [--requests 30] [--postgres URL]
-                                    [--writer-hold-ms 0]
+                                    [--writer-hold-ms 0] [--open-share 0.02]
 
 Seeds a fresh database through the real migrations (rows inserted in bulk), starts
 `monitor web` as a separate process on a free loopback port, signs each client in,
@@ -52,7 +52,7 @@ TEXTS = ["@WorksMinistry pothole on road {n} near the signal", "@WorksMinistry Ø
 TAGS = ["complaint", "complaint", "inquiry", "praise"]
 
 
-def seed(url: str, cases: int) -> str:
+def seed(url: str, cases: int, open_share: float | None = None) -> str:
     engine = make_engine(url)
     upgrade_database(engine)
     sessions = make_session_factory(engine)
@@ -66,28 +66,43 @@ def seed(url: str, cases: int) -> str:
         token = create_token(session, session.scalar(select(models.User).where(models.User.username == "bench")),
                              "bench", now=datetime.now(UTC))
         session.commit()
-        _bulk(session, channel.id, unit_ids, cases)
+        _bulk(session, channel.id, unit_ids, cases, open_share)
     refresh_statistics(engine)  # as the worker's hourly job leaves a SQLite database (PostgreSQL: below)
     engine.dispose()
     return token
 
 
-def _bulk(session, channel_id: int, unit_ids: list[int], cases: int) -> None:  # type: ignore[no-untyped-def]
-    rng, start = random.Random(0), datetime(2026, 1, 1, tzinfo=UTC)
+def _bulk(session, channel_id: int, unit_ids: list[int], cases: int,  # type: ignore[no-untyped-def]
+          open_share: float | None) -> None:
+    """Cases three minutes apart, the newest opened a minute ago.
+
+    Statuses: without ``open_share``, each case new, in progress, replied or resolved at random (three
+    quarters open, nearly all past their due time: the worst case for the queue's counts); with it,
+    the newest ``open_share`` of the cases open and every older one resolved, as in a team that
+    keeps up.
+    """
+    rng, start = random.Random(0), datetime.now(UTC) - timedelta(minutes=3 * cases + 1)
+    first_open = cases - int(cases * (open_share or 0)) + 1
     for offset in range(0, cases, 5000):
         case_rows, post_rows = [], []
         for n in range(offset + 1, min(cases, offset + 5000) + 1):
             kind, at = n % 4, start + timedelta(minutes=3 * n)
-            case_rows.append({"id": n, "channel_id": channel_id, "conversation_id": str(n), "status": rng.choice(
-                ["new", "in_progress", "replied", "resolved"]), "category": TAGS[kind], "confidence": rng.random(),
-                "needs_review": rng.random() < 0.2, "unit_id": rng.choice(unit_ids), "priority": "normal",
+            if open_share is None:
+                status = rng.choice(["new", "in_progress", "replied", "resolved"])
+            else:
+                status = rng.choice(["new", "in_progress", "replied"]) if n >= first_open else "resolved"
+            case_rows.append({
+                "id": n, "channel_id": channel_id, "conversation_id": str(n), "status": status,
+                "category": TAGS[kind], "confidence": rng.random(), "needs_review": rng.random() < 0.2,
+                "unit_id": rng.choice(unit_ids), "priority": "normal",
                 "language": "en" if kind == 0 else "ar", "sla_due_at": at + timedelta(hours=48), "opened_at": at,
                 "first_post_at": at, "last_post_at": at, "version": 1})
             body = TEXTS[kind].format(n=n)
-            post_rows.append({"id": n, "channel_id": channel_id, "external_id": str(n), "conversation_id": str(n),
-                              "text": body, "search_text": body.lower(), "posted_at": at, "ingested_at": at,
-                              "stage": "queued", "category": TAGS[kind], "case_id": n, "author_handle": f"user{n % 997}",
-                              "mentions_account": True, "language": case_rows[-1]["language"]})
+            post_rows.append({
+                "id": n, "channel_id": channel_id, "external_id": str(n), "conversation_id": str(n), "text": body,
+                "search_text": body.lower(), "posted_at": at, "ingested_at": at, "stage": "queued",
+                "category": TAGS[kind], "case_id": n, "author_handle": f"user{n % 997}", "mentions_account": True,
+                "language": case_rows[-1]["language"]})
         session.execute(insert(models.Case), case_rows)
         session.execute(insert(models.Post), post_rows)
         session.commit()
@@ -150,7 +165,7 @@ def write_batches(url: str, hold_ms: int, stop: threading.Event) -> int:
 def measure(label: str, url: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as home:
         began = time.perf_counter()
-        token = seed(url, args.cases)
+        token = seed(url, args.cases, args.open_share)
         seeded = time.perf_counter() - began
         process, port = serve(url, Path(home))
         stop, batches = threading.Event(), ThreadPoolExecutor(1)
@@ -163,7 +178,9 @@ def measure(label: str, url: str, args: argparse.Namespace) -> None:
             batches.shutdown()
             process.terminate()
             process.wait(timeout=30)
-    print(f"{label}: {args.cases} cases seeded in {seeded:.1f} s; {args.clients} clients x {args.requests} rounds"
+    share = "3 in 4 open at random" if args.open_share is None else f"the newest {args.open_share:.0%} open"
+    print(f"{label}: {args.cases} cases ({share}) seeded in {seeded:.1f} s; "
+          f"{args.clients} clients x {args.requests} rounds"
           + (f"; a writer held the lock {args.writer_hold_ms} ms at a time ({writer.result()} batches)"
              if writer else ""))
     for kind in results[0]:
@@ -179,6 +196,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--writer-hold-ms", type=int, default=0, help="play the worker: hold the write lock N ms")
+    parser.add_argument("--open-share", type=float, default=None,
+                        help="only the newest share of the cases open (0.02: 2,000 of 100,000); "
+                             "default: 3 in 4 at random")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         measure("SQLite", f"sqlite:///{tmp}/bench.db", args)
