@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from monitor import models
 from monitor.errors import MonitorError
-from monitor.pipeline.queue import CLOSED_STATUSES
-
-OPEN_STATUSES = ("new", "triaged", "in_progress", "replied", "escalated", "forwarded")
+from monitor.models import CLOSED_STATUSES, OPEN_STATUSES
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {

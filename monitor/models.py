@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -28,6 +28,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+# A case's status: open ones are the queue's work; closed ones are history, and reopening is an action.
+OPEN_STATUSES = ("new", "triaged", "in_progress", "replied", "escalated", "forwarded")
+CLOSED_STATUSES = ("resolved", "dismissed")
+# The predicate of the open-case indexes. Queries that filter on it with the same values written out
+# (monitor.web.queue.is_open) can use them: SQLite matches a partial index's predicate to constants only.
+OPEN_CASE = text("status IN ({})".format(", ".join(f"'{status}'" for status in OPEN_STATUSES)))
 
 
 class Base(DeclarativeBase):
@@ -139,6 +147,11 @@ class Case(Base):
         Index("ix_cases_first_post", "first_post_at", "id"),
         Index("ix_cases_due", "sla_due_at", "id"),
         Index("ix_cases_status_category", "status", "category"),
+        # The open queue in either order, without walking the closed history first: with most
+        # cases closed, the newest-first and due-first scans otherwise pass every closed case
+        # on the way to the open ones (27 ms at 100,000 cases, growing with the history).
+        Index("ix_cases_open_first_post", "first_post_at", "id", postgresql_where=OPEN_CASE, sqlite_where=OPEN_CASE),
+        Index("ix_cases_open_due", "sla_due_at", "id", postgresql_where=OPEN_CASE, sqlite_where=OPEN_CASE),
     )
     __mapper_args__ = {"version_id_col": version}
 

@@ -23,7 +23,6 @@ from monitor.bulk import insert_rows, recordset, update_rows
 if TYPE_CHECKING:  # monitor.sla imports monitor.case_actions, which imports this package
     from monitor.sla import SlaRules
 
-CLOSED_STATUSES = ("resolved", "dismissed")
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 # What queueing reads of a post: rows of these columns, not Post objects, which cost more.
 POST_COLUMNS = (
@@ -82,7 +81,7 @@ def _open_cases(session: Session, posts: Sequence[Row]) -> dict[Conversation, mo
     if not posts:
         return {}
     wanted = {_conversation(post) for post in posts}
-    query = select(models.Case).where(models.Case.status.not_in(CLOSED_STATUSES)).order_by(models.Case.id)
+    query = select(models.Case).where(models.Case.status.not_in(models.CLOSED_STATUSES)).order_by(models.Case.id)
     if session.get_bind().dialect.name == "postgresql":
         # Joined to the batch's conversations as rows, which PostgreSQL looks up in the index one by
         # one; "= ANY(array)" was planned as a filter over every case of the channel (16 ms a batch
