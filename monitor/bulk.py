@@ -4,9 +4,10 @@ A stage writes the same columns of every row in its batch. On SQLite that is an
 executemany, or SQLAlchemy's insertmanyvalues when rows come back; the driver's C code
 does the work either way. On PostgreSQL the batch travels as one JSON document that
 ``json_to_recordset`` turns back into typed rows, so 2,000 rows are one short statement
-with one parameter: insertmanyvalues there sends a VALUES list with a placeholder per
-value, which psycopg re-parses in Python on every batch (about 1 s of the 8,000-post run
-of bench/ingest.py went there, 5 times what the database spent).
+with one parameter, plus one for each value that every row shares (a stage's new
+``stage``). insertmanyvalues there sends a VALUES list with a placeholder per value,
+which psycopg re-parses in Python on every batch (about 1 s of the 8,000-post run of
+bench/ingest.py went there, 5 times what the database spent).
 
 Values pass through each column's own type (``UTCDateTime``, JSON) on both engines.
 """

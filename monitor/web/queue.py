@@ -80,7 +80,8 @@ def is_open() -> ColumnElement[bool]:
     """Open cases, with the statuses written into the SQL: a bound list hides from SQLite's planner
     (and from PostgreSQL's generic plans) that the open-case indexes (``models.OPEN_CASE``) hold
     every row asked for."""
-    statuses = bindparam("open_statuses", list(models.OPEN_STATUSES), expanding=True, literal_execute=True)
+    statuses = bindparam("open_statuses", list(models.OPEN_STATUSES), expanding=True, literal_execute=True,
+                         unique=True)
     return models.Case.status.in_(statuses)
 
 
@@ -180,7 +181,7 @@ def sla_counts(session: Session, user: models.User, *, now: datetime) -> tuple[i
     """Open cases in the user's scope past their due time, and due within the next four hours."""
     due = models.Case.sla_due_at
     overdue = func.sum(when((due < now, 1), else_=0))
-    # Only cases due before the window's end are read (the due-time index), not every open case.
+    # Only open cases due before the window's end are read (the open cases' due-time index).
     query = scoped(select(overdue, func.count()).where(is_open(),
                                                        due < now + DUE_SOON), user)
     late, within_window = session.execute(query).one()
