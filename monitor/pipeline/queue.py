@@ -92,8 +92,8 @@ def _open_cases(session: Session, posts: Sequence[Row]) -> dict[Conversation, mo
         query = query.join(keys, (models.Case.channel_id == keys.c.channel_id)
                            & (models.Case.conversation_id == keys.c.conversation_id))
     else:  # SQLite looks each one up in the index as it is
-        query = query.where(models.Case.conversation_id.in_({post.conversation_id for post in posts}),
-                            models.Case.channel_id.in_({post.channel_id for post in posts}))
+        query = query.where(models.Case.conversation_id.in_({conversation for _, conversation in wanted}),
+                            models.Case.channel_id.in_({channel for channel, _ in wanted}))
     candidates = session.scalars(query).all()
     return {key: case for case in candidates if (key := (case.channel_id, case.conversation_id)) in wanted}
 
